@@ -1,0 +1,51 @@
+"""Tree queries on the QuerySet: every subtree or ancestor question is one indexed query."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from mptt.managers import TreeManager
+from mptt.querysets import TreeQuerySet
+
+if TYPE_CHECKING:
+    from .models import OrgUnit
+
+
+class OrgUnitQuerySet(TreeQuerySet):
+    def active(self) -> OrgUnitQuerySet:
+        return self.filter(is_active=True)
+
+    def in_subtree(self, unit: OrgUnit, *, include_self: bool = True) -> OrgUnitQuerySet:
+        """Units at or below ``unit``, by its MPTT interval."""
+        lookup = self.filter(tree_id=unit.tree_id, lft__gte=unit.lft, rght__lte=unit.rght)
+        return lookup if include_self else lookup.exclude(pk=unit.pk)
+
+    def ancestors_of(self, unit: OrgUnit, *, include_self: bool = True) -> OrgUnitQuerySet:
+        """Units whose interval contains ``unit``'s, from the top down."""
+        lookup = self.filter(tree_id=unit.tree_id, lft__lte=unit.lft, rght__gte=unit.rght)
+        if not include_self:
+            lookup = lookup.exclude(pk=unit.pk)
+        return lookup.order_by("lft")
+
+    def of_kind(self, kind: str) -> OrgUnitQuerySet:
+        return self.filter(kind=kind)
+
+
+class OrgUnitManager(TreeManager.from_queryset(OrgUnitQuerySet)):  # type: ignore[misc]
+    def get_by_path(self, path: str) -> OrgUnit:
+        return self.get(path=path.strip("/"))
+
+
+def subtree_q(unit: OrgUnit, prefix: str = "") -> models.Q:
+    """A Q filtering any model by a foreign key to OrgUnit on the unit's subtree.
+
+    ``prefix`` is the lookup path to the unit, e.g. ``"page__unit__"``.
+    """
+    return models.Q(
+        **{
+            f"{prefix}tree_id": unit.tree_id,
+            f"{prefix}lft__gte": unit.lft,
+            f"{prefix}rght__lte": unit.rght,
+        }
+    )

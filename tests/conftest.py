@@ -1,0 +1,73 @@
+"""Shared fixtures: a small four-level tree of real names, users with roles on it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+
+from orgunits.models import OrgUnit, UnitKind
+from orgunits.services import unit_create
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.skip("needs Redis: set REDIS_URL")
+    return url
+
+
+@dataclass
+class Tree:
+    central: OrgUnit
+    hanoi: OrgUnit
+    dongda: OrgUnit
+    vanmieu: OrgUnit
+    langthuong: OrgUnit
+    badinh: OrgUnit
+    phucxa: OrgUnit
+    bacninh: OrgUnit
+    tpbacninh: OrgUnit
+    vuninh: OrgUnit
+
+    def refresh(self) -> Tree:
+        """Re-read every node: tree writes leave earlier instances with stale lft/rght."""
+        for name, unit in vars(self).items():
+            setattr(self, name, OrgUnit.objects.get(pk=unit.pk))
+        return self
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    """Central → Hà Nội → (Đống Đa → Văn Miếu, Láng Thượng; Ba Đình → Phúc Xá);
+    Central → Bắc Ninh → TP Bắc Ninh → Vũ Ninh."""
+    central = unit_create(name="Ủy ban Trung ương MTTQ Việt Nam", kind=UnitKind.CENTRAL, parent=None)
+    hanoi = unit_create(name="Thành phố Hà Nội", short_name="Hà Nội", kind=UnitKind.PROVINCE, parent=central, code="01")
+    dongda = unit_create(name="Quận Đống Đa", kind=UnitKind.DISTRICT, parent=hanoi, code="006")
+    vanmieu = unit_create(name="Phường Văn Miếu", kind=UnitKind.COMMUNE, parent=dongda, code="00202")
+    langthuong = unit_create(name="Phường Láng Thượng", kind=UnitKind.COMMUNE, parent=dongda, code="00199")
+    badinh = unit_create(name="Quận Ba Đình", kind=UnitKind.DISTRICT, parent=hanoi, code="001")
+    phucxa = unit_create(name="Phường Phúc Xá", kind=UnitKind.COMMUNE, parent=badinh, code="00001")
+    bacninh = unit_create(name="Tỉnh Bắc Ninh", short_name="Bắc Ninh", kind=UnitKind.PROVINCE, parent=central, code="27")
+    tpbacninh = unit_create(name="Thành phố Bắc Ninh", kind=UnitKind.DISTRICT, parent=bacninh, code="256")
+    vuninh = unit_create(name="Phường Vũ Ninh", kind=UnitKind.COMMUNE, parent=tpbacninh, code="09190")
+    return Tree(central, hanoi, dongda, vanmieu, langthuong, badinh, phucxa, bacninh, tpbacninh, vuninh).refresh()
