@@ -47,6 +47,7 @@ def unique_slug(base: str, taken: set[str]) -> str:
 
 
 def join_path(parent_path: str, slug: str) -> str:
+    """Public path of a unit under ``parent_path`` ("" for children of the central unit)."""
     return f"{parent_path}/{slug}" if parent_path else slug
 
 
@@ -78,7 +79,8 @@ def _refresh_subtree_paths(unit: OrgUnit) -> None:
     changed = []
     for node in nodes:
         base = new_paths.get(node.parent_id, parent_path) if node.pk != unit.pk else parent_path
-        new_path = join_path(base, node.slug)
+        # The central unit is the site's home: its path is empty and its children start at the top.
+        new_path = join_path(base, node.slug) if node.parent_id else ""
         new_paths[node.pk] = new_path
         if node.path != new_path:
             if node.path:
@@ -110,7 +112,7 @@ def unit_create(
             code=code,
             slug=slug,
             parent=parent,
-            path=join_path(parent.path if parent else "", slug),
+            path=join_path(parent.path, slug) if parent else "",
         )
         unit.full_clean(exclude=["lft", "rght", "tree_id", "level"])
         unit.save()
