@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "Trang cộng đồng MTTQ Việt Nam"
-admin.site.site_title = "Quản trị Trang cộng đồng"
-admin.site.index_title = "Quản trị"
+from .views import healthz
+
+admin.site.site_header = _("Trang cộng đồng MTTQ Việt Nam")
+admin.site.site_title = _("Quản trị Trang cộng đồng")
+admin.site.index_title = _("Quản trị")
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("quan-tri/", admin.site.urls),
     path("", include("pages.urls")),
 ]

@@ -1,5 +1,6 @@
 """Writes to units and roles. Import from here: ``from orgunits.services import unit_move``."""
 
+from .roles import role_change_check, role_grant, role_revoke
 from .tree import (
     resolve_redirect,
     unit_create,
@@ -11,6 +12,9 @@ from .tree import (
 
 __all__ = [
     "resolve_redirect",
+    "role_change_check",
+    "role_grant",
+    "role_revoke",
     "unit_create",
     "unit_dissolve",
     "unit_merge",

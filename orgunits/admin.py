@@ -1,0 +1,162 @@
+"""Admin for the unit tree: an indented, paginated list; every write goes through services.
+
+The tree is large (some 11,000 units) and written rarely: no drag-and-drop that rewrites
+``lft``/``rght`` on every drop; renames, moves and dissolutions are explicit service calls that
+keep redirects and take the tree lock.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from mptt.admin import MPTTModelAdmin
+
+from . import admin_roles  # noqa: F401  (registers the role admin)
+from .admin_scoping import UnitScopedAdminMixin
+from .models import OrgUnit, OrgUnitRedirect, UnitImport, UnitKind
+from .roles import Perm
+from .services import unit_create, unit_dissolve, unit_move, unit_rename
+
+
+class ProvinceFilter(admin.SimpleListFilter):
+    title = _("tỉnh, thành phố")
+    parameter_name = "province"
+
+    def lookups(self, request, model_admin):
+        provinces = model_admin.get_queryset(request).filter(kind=UnitKind.PROVINCE).order_by("-is_active", "code")
+        return [(p.pk, p.name if p.is_active else f"{p.name} ({_('đã sáp nhập')})") for p in provinces.only("pk", "name", "is_active")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        province = OrgUnit.objects.filter(pk=self.value(), kind=UnitKind.PROVINCE).first()
+        if province is None:
+            return queryset.none()
+        return queryset.in_subtree(province)
+
+
+class OrgUnitForm(forms.ModelForm):
+    class Meta:
+        model = OrgUnit
+        fields = ["name", "short_name", "kind", "code", "parent"]
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(UnitScopedAdminMixin, MPTTModelAdmin):
+    """Unit admins see their subtree; only super-admins at the centre change the tree."""
+
+    unit_lookup = ""
+    view_perm = Perm.ADMIN
+    change_perm = Perm.ADMIN
+    form = OrgUnitForm
+    mptt_level_indent = 18
+    list_display = ["name", "kind", "code", "public_link", "is_active", "dissolved_on"]
+    list_filter = ["kind", "is_active", ProvinceFilter]
+    search_fields = ["name", "code", "short_name"]
+    list_per_page = 100
+    list_select_related = False
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path", "successor", "is_active", "dissolved_on", "created_at", "updated_at"]
+    actions = ["dissolve_selected"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).order_by("tree_id", "lft")
+
+    @admin.display(description=_("trang công khai"))
+    def public_link(self, obj: OrgUnit) -> str:
+        return format_html('<a href="{}">/{}</a>', obj.get_absolute_url(), obj.path)
+
+    def _is_super(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return self._is_super(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_super(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Units are dissolved, never deleted: their posts and history must survive.
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += ["kind", "code"]
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: OrgUnit, form, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = unit_create(
+                name=data["name"],
+                short_name=data.get("short_name", ""),
+                kind=data["kind"],
+                code=data.get("code", ""),
+                parent=data.get("parent"),
+            )
+            obj.pk = created.pk
+            return
+        current = OrgUnit.objects.get(pk=obj.pk)
+        if data.get("parent") and data["parent"].pk != current.parent_id:
+            unit_move(unit=current, new_parent=data["parent"])
+        if data["name"] != current.name or data.get("short_name", "") != current.short_name:
+            unit_rename(unit=current, name=data["name"], short_name=data.get("short_name", ""))
+
+    @admin.action(description=_("Giải thể các đơn vị đã chọn (hôm nay)"))
+    def dissolve_selected(self, request: HttpRequest, queryset) -> None:
+        if not self._is_super(request):
+            self.message_user(request, _("Bạn không có quyền giải thể đơn vị."), messages.ERROR)
+            return
+        done = 0
+        for unit in queryset.order_by("-level"):
+            try:
+                unit_dissolve(unit=unit, on=datetime.date.today())
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        if done:
+            self.message_user(request, _("Đã giải thể %(n)d đơn vị.") % {"n": done}, messages.SUCCESS)
+
+
+@admin.register(OrgUnitRedirect)
+class OrgUnitRedirectAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+    unit_lookup = "unit"
+    view_perm = Perm.ADMIN
+    change_perm = Perm.ADMIN
+    list_display = ["old_path", "unit", "created_at"]
+    search_fields = ["old_path", "unit__name"]
+    list_select_related = ["unit"]
+    raw_id_fields = ["unit"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UnitImport)
+class UnitImportAdmin(admin.ModelAdmin):
+    list_display = ["structure", "started_at", "created", "updated", "dissolved", "unchanged"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

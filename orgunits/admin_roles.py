@@ -1,0 +1,1 @@
+"""Role grant admin (being written)."""
