@@ -38,7 +38,13 @@ class RoleGrantForm(forms.ModelForm):
         model = OrgUnitUserObjectPermission
         fields: list[str] = []
 
-    def __init__(self, *args: Any, granter: AbstractBaseUser | None = None, units: QuerySet | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        granter: AbstractBaseUser | None = None,
+        units: QuerySet | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.granter = granter
         if units is not None:
@@ -48,7 +54,9 @@ class RoleGrantForm(forms.ModelForm):
         username = self.cleaned_data["username"].strip()
         user = get_user_model()._default_manager.filter(username=username, is_active=True).first()
         if user is None:
-            raise ValidationError(_("Không có tài khoản đang hoạt động nào tên “%(name)s”.") % {"name": username})
+            raise ValidationError(
+                _("Không có tài khoản đang hoạt động nào tên “%(name)s”.") % {"name": username}
+            )
         return user
 
     def clean(self) -> dict[str, Any]:
@@ -69,7 +77,9 @@ class TokenForm(forms.Form):
         label=_("Mã xác thực (6 chữ số)"),
         min_length=6,
         max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
     def clean_token(self) -> str:

@@ -134,13 +134,20 @@ class OrgUnitUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="user_grants")
 
     class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("phân quyền")
+        verbose_name_plural = _("phân quyền")
         indexes = [models.Index(fields=["user", "permission"], name="orgunit_uperm_user_perm")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.permission.name} – {self.content_object}"
 
 
 class OrgUnitGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="group_grants")
 
     class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("phân quyền cho nhóm")
+        verbose_name_plural = _("phân quyền cho nhóm")
         indexes = [models.Index(fields=["group", "permission"], name="orgunit_gperm_group_perm")]
 
 

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,10 +50,10 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "mptt",
     "guardian",
-    "axes",
+    "orgunits.apps.AxesVietnameseConfig",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "orgunits",
+    "orgunits.apps.TOTPVietnameseConfig",
+    "orgunits.apps.OrgUnitsConfig",
     "pages",
     "moderation",
 ]
@@ -174,8 +175,10 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "orgunits/lockout.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# django-axes 8 reads AXES_IPWARE_* only when django-ipware is installed (it is not), else it
+# falls back to REMOTE_ADDR; our callable trusts X-Forwarded-For only for PROXY_COUNT proxies.
+VIETFRONT_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "orgunits.middleware.client_ip_address"
 
 # Second factor: when on, approvers and unit admins must verify a TOTP device before using the
 # admin. Off by default so the demo runs without an authenticator app.
@@ -209,7 +212,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Scheduled publishing is swept, not scheduled as far-ahead tasks: see moderation/tasks.py.
+    "publish-due-posts": {"task": "moderation.tasks.publish_due_posts_task", "schedule": 60.0},
+    "escalate-overdue-takedowns": {"task": "moderation.tasks.escalate_overdue_takedowns_task", "schedule": 300.0},
+    "daily-digests": {"task": "moderation.tasks.send_daily_digests_task", "schedule": crontab(hour=7, minute=0)},
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "trangcongdong@mattran.org.vn")

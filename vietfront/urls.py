@@ -12,6 +12,7 @@ admin.site.index_title = _("Quản trị")
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("quan-tri/", admin.site.urls),
+    path("tai-khoan/", include("orgunits.urls")),
     path("", include("pages.urls")),
 ]
 

@@ -19,10 +19,6 @@ from ..models import OrgUnit, OrgUnitUserObjectPermission, RoleGrantLog
 from ..roles import ROLE_PERMISSION, Perm, Role
 from ..selectors import user_has_unit_perm
 
-# Rank of each role, to refuse granting a role above the granter's own. Only ``unit_admin``
-# may grant at all today, so the rank check is a guard for roles added later, not a live rule.
-ROLE_RANK: dict[str, int] = {Role.EDITOR: 1, Role.APPROVER: 2, Role.UNIT_ADMIN: 3}
-
 
 def role_from_codename(codename: str) -> Role | None:
     """The role a permission codename stands for, or None for any other permission."""
@@ -41,18 +37,20 @@ def role_change_check(*, role: Role | str, unit: OrgUnit, by: AbstractBaseUser |
 
     Who may: the system operator (``by=None``, the command line), an active superuser, or an
     active user holding ``admin_unit`` on the unit or an ancestor (the grant's subtree must lie
-    inside the granter's). Within that subtree a unit admin may give any of the three roles,
-    ``unit_admin`` included, because they are all at or below its own; what lies above
-    (``is_staff``/``is_superuser`` flags, grants on ancestors) stays with superusers. A unit
-    admin may likewise revoke any role on units of its subtree, a peer's included.
+    inside the granter's). "No role above its own": ``unit_admin`` is the highest role a unit
+    holds, so within its subtree a unit admin may give any of the three roles, ``unit_admin``
+    included; what lies above it (the ``is_superuser`` flag, grants on units above its own)
+    stays with superusers and the admins of those units. A unit admin may likewise revoke any
+    role on units of its subtree, a peer's included.
 
-    Raises ``ValidationError`` for an unknown role or a dissolved unit, ``PermissionDenied``
-    otherwise.
+    Raises ``ValidationError`` for an unknown role, ``PermissionDenied`` otherwise.
     """
     try:
         role = Role(role)
     except ValueError:
-        raise ValidationError(_("Vai trò không hợp lệ: %(role)s.") % {"role": role}, code="invalid_role") from None
+        raise ValidationError(
+            _("Vai trò không hợp lệ: %(role)s.") % {"role": role}, code="invalid_role"
+        ) from None
     if by is None:
         return role
     if not by.is_active:
@@ -61,15 +59,15 @@ def role_change_check(*, role: Role | str, unit: OrgUnit, by: AbstractBaseUser |
         return role
     if not user_has_unit_perm(user=by, perm=Perm.ADMIN, unit=unit):
         raise PermissionDenied(
-            _("Bạn không có quyền quản trị đơn vị “%(unit)s” nên không thể phân quyền tại đây.") % {"unit": unit}
+            _("Bạn không có quyền quản trị đơn vị “%(unit)s” nên không thể phân quyền tại đây.")
+            % {"unit": unit}
         )
-    # A unit admin's own rank: the admin role (checked above) is the highest a unit holds.
-    if ROLE_RANK[role] > ROLE_RANK[Role.UNIT_ADMIN]:
-        raise PermissionDenied(_("Bạn không thể cấp vai trò cao hơn vai trò của mình."))
     return role
 
 
-def role_grant(*, user: AbstractBaseUser, role: Role | str, unit: OrgUnit, by: AbstractBaseUser | None) -> bool:
+def role_grant(
+    *, user: AbstractBaseUser, role: Role | str, unit: OrgUnit, by: AbstractBaseUser | None
+) -> bool:
     """Grant ``role`` on ``unit`` (and so its subtree) to ``user``; ``by=None`` is the operator.
 
     Returns True when a grant was written, False when the user already held it (no second
@@ -94,11 +92,15 @@ def role_grant(*, user: AbstractBaseUser, role: Role | str, unit: OrgUnit, by: A
         if not user.is_staff:
             get_user_model().objects.filter(pk=user.pk).update(is_staff=True)
             user.is_staff = True
-        RoleGrantLog.objects.create(action=RoleGrantLog.Action.GRANT, role=role, unit=unit, user=user, actor=by)
+        RoleGrantLog.objects.create(
+            action=RoleGrantLog.Action.GRANT, role=role, unit=unit, user=user, actor=by
+        )
     return True
 
 
-def role_revoke(*, user: AbstractBaseUser, role: Role | str, unit: OrgUnit, by: AbstractBaseUser | None) -> bool:
+def role_revoke(
+    *, user: AbstractBaseUser, role: Role | str, unit: OrgUnit, by: AbstractBaseUser | None
+) -> bool:
     """Take back ``role`` on ``unit`` from ``user``; same rules as ``role_grant``.
 
     Returns False (and logs nothing) when there was no such grant. Only the grant on this very
@@ -115,5 +117,7 @@ def role_revoke(*, user: AbstractBaseUser, role: Role | str, unit: OrgUnit, by: 
         ).delete()
         if not deleted:
             return False
-        RoleGrantLog.objects.create(action=RoleGrantLog.Action.REVOKE, role=role, unit=unit, user=user, actor=by)
+        RoleGrantLog.objects.create(
+            action=RoleGrantLog.Action.REVOKE, role=role, unit=unit, user=user, actor=by
+        )
     return True
