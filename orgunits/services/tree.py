@@ -146,7 +146,10 @@ def unit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         if slug != unit.slug:
             OrgUnit.objects.filter(pk=unit.pk).update(slug=slug)
             unit.slug = slug
-        unit.move_to(new_parent, position="last-child")
+        # Saving the new parent lets django-mptt place the unit by code among its new siblings,
+        # the same order a rebuild() would give.
+        unit.parent = new_parent
+        unit.save()
         _refresh_subtree_paths(OrgUnit.objects.get(pk=unit.pk))
         return OrgUnit.objects.get(pk=unit.pk)
 
@@ -167,6 +170,8 @@ def unit_dissolve(
                 _("Đơn vị “%(name)s” còn đơn vị cấp dưới đang hoạt động; hãy chuyển hoặc giải thể các đơn vị đó trước.")
                 % {"name": unit.name}
             )
+        if successor is not None:
+            successor = OrgUnit.objects.filter(pk=successor.pk).first()
         if successor is not None and (successor.pk == unit.pk or not successor.is_active):
             raise ValidationError(_("Đơn vị kế thừa phải là một đơn vị khác đang hoạt động."))
         unit.is_active = False
@@ -177,8 +182,9 @@ def unit_dissolve(
 
 
 def unit_merge(*, sources: Iterable[OrgUnit], into: OrgUnit, on: datetime.date) -> OrgUnit:
-    """Merge ``sources`` into ``into``: their children move under it, they are dissolved with
-    ``into`` as successor, and each keeps its old path as a redirect to ``into``."""
+    """Merge ``sources`` into ``into``: their children move under it (their old paths become
+    redirects) and the sources are dissolved with ``into`` as successor; a dissolved unit's own
+    page stays at its path and points citizens to the successor."""
     with tree_write_lock():
         into = OrgUnit.objects.get(pk=into.pk)
         source_ids = [s.pk for s in sources]

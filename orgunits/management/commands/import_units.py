@@ -1,0 +1,42 @@
+"""Load Vietnam's administrative units (pre-2025 or 2025 structure) into the unit tree."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from orgunits.importers import ImportRefused, units_import
+from orgunits.models import Structure
+
+
+class Command(BaseCommand):
+    help = (
+        "Import the official administrative units from the bundled vietnamadminunits data. "
+        "All or nothing; running it again changes nothing. --structure 2025 on a pre-2025 tree "
+        "applies the 2025 reform (renames, moves, dissolutions with successors, redirects)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--structure", required=True, choices=Structure.values)
+
+    def handle(self, *args, structure: str, **options):
+        started = time.perf_counter()
+        try:
+            result = units_import(structure=structure)
+        except ImportRefused as exc:
+            raise CommandError(str(exc)) from exc
+        except Exception as exc:
+            # The transaction rolled back: say so plainly rather than leave a bare traceback.
+            raise CommandError(
+                f"Import of the {structure} structure failed and was rolled back; the unit tree "
+                f"is unchanged. Cause: {exc.__class__.__name__}: {exc}"
+            ) from exc
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            f"Structure {structure}: {result.created} created, {result.updated} updated, "
+            f"{result.dissolved} dissolved, {result.unchanged} unchanged, "
+            f"{result.redirects} redirects kept ({elapsed:.1f} s)."
+        )
+        if not (result.created or result.updated or result.dissolved):
+            self.stdout.write("Nothing to do: the unit tree already matches the data set.")
+        else:
+            self.stdout.write(self.style.SUCCESS("Import complete."))
