@@ -1,7 +1,7 @@
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
-from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPDefaultConfig
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPDefaultConfig
 
 
 class OrgUnitsConfig(AppConfig):

@@ -6,5 +6,8 @@ app_name = "public"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before the unit pattern: no unit path can start with a digit segment after "tai-lieu",
+    # and no province is named "tai-lieu".
+    path("tai-lieu/<int:pk>/", views.document_download, name="document"),
     re_path(r"^(?P<unit_path>[a-z0-9-]+(?:/[a-z0-9-]+)*)/$", views.unit_page, name="unit"),
 ]
