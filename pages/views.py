@@ -11,7 +11,7 @@ from orgunits.services import resolve_redirect
 from vietfront.text import nfc, vi_slugify
 
 from .documents import CONTENT_TYPES
-from .selectors import access_document
+from .selectors import access_document, public_post
 
 
 def attachment_header(name: str, kind: str) -> str:
@@ -43,6 +43,14 @@ def unit_page(request: HttpRequest, unit_path: str) -> HttpResponse:
     children = OrgUnit.objects.filter(parent=unit, is_active=True).order_by("code", "name")
     ancestors = OrgUnit.objects.ancestors_of(unit, include_self=False)
     return render(request, "public/unit.html", {"unit": unit, "children": children, "ancestors": ancestors})
+
+
+def post_detail(request: HttpRequest, unit_path: str, slug: str) -> HttpResponse:
+    """A published post on its own unit's page (placeholder layout; the public-site issue owns it)."""
+    post = public_post(unit_path=unit_path, slug=slug)
+    if post is None:
+        raise Http404("No such post.")
+    return render(request, "pages/post_detail.html", {"post": post, "page": post.page, "unit": post.unit})
 
 
 def document_download(request: HttpRequest, pk: int) -> FileResponse:

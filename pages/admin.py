@@ -1,0 +1,384 @@
+"""The editors' admin. Every ModelAdmin of unit-owned rows is scoped by
+``UnitScopedAdminMixin``; writes go through ``pages.services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from orgunits.admin_scoping import UnitScopedAdminMixin
+from orgunits.managers import subtree_q
+from orgunits.roles import Perm
+from orgunits.selectors import units_for_user
+from vietfront.text import search_key
+
+from . import services
+from .forms import CommunityPageAdminForm, MediaImageAdminForm, PostAdminForm, PostDocumentForm
+from .models import (
+    DELETABLE_STATUSES,
+    CommunityPage,
+    MediaImage,
+    PageStatusChange,
+    Post,
+    PostDocument,
+    Tag,
+    Topic,
+)
+from .selectors import access_post_draft, images_writable_by, pages_writable_by
+from .staging import discard_staged
+
+
+class UnitListFilter(admin.SimpleListFilter):
+    """Filter by a unit and everything below it, offering only units in the user's scope that
+    have a page (a central editor would otherwise get ten thousand choices)."""
+
+    title = _("đơn vị")
+    parameter_name = "don_vi"
+    max_choices = 300
+
+    def _scope(self, request: HttpRequest, model_admin: Any) -> QuerySet:
+        return units_for_user(user=request.user, perm=model_admin.view_perm)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        units = (
+            self._scope(request, model_admin)
+            .filter(page__isnull=False)
+            .order_by("tree_id", "lft")
+            .only("pk", "name", "level")[: self.max_choices]
+        )
+        return [(str(u.pk), f"{'· ' * u.level}{u.name}") for u in units]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        unit = self._scope(request, self.model_admin_ref).filter(pk=value).first() if value.isdigit() else None
+        if unit is None:
+            return queryset.none()
+        return queryset.filter(subtree_q(unit, self.model_admin_ref._unit_ref()))
+
+    def __init__(self, request: HttpRequest, params: dict, model: type[Model], model_admin: Any) -> None:
+        self.model_admin_ref = model_admin
+        super().__init__(request, params, model, model_admin)
+
+
+class PagesScopedAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
+    """Adds what the shared mixin leaves to each app: the choices of pages and images, and a
+    404 (not the admin's redirect) for objects outside the user's scope."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Model:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if not request.user.is_superuser:
+            if db_field.related_model is CommunityPage:
+                kwargs["queryset"] = pages_writable_by(user=request.user, perm=Perm.EDIT).select_related("unit")
+            elif db_field.related_model is MediaImage:
+                kwargs["queryset"] = images_writable_by(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        units = list(units_for_user(user=request.user, perm=self.change_perm).values_list("pk", flat=True)[:2])
+        if len(units) == 1 and "unit" not in initial:
+            initial["unit"] = units[0]
+        return initial
+
+
+# --- media ------------------------------------------------------------------------------------
+
+
+@admin.register(MediaImage)
+class MediaImageAdmin(PagesScopedAdmin):
+    form = MediaImageAdminForm
+    unit_lookup = "unit"
+    list_display = ("thumbnail", "alt_text", "unit", "credit", "size", "created_at")
+    list_display_links = ("thumbnail", "alt_text")
+    list_select_related = ("unit",)
+    list_filter = (UnitListFilter,)
+    search_fields = ("alt_text", "caption", "credit")
+    date_hierarchy = "created_at"
+    readonly_fields = ("preview", "size", "uploaded_by", "created_at")
+
+    def get_fields(self, request: HttpRequest, obj: MediaImage | None = None) -> list[str]:
+        if obj is None:
+            return ["unit", "upload", "upload_token", "alt_text", "credit", "caption"]
+        return ["preview", "size", "alt_text", "credit", "caption", "uploaded_by", "created_at"]
+
+    def get_form(self, request: HttpRequest, obj: MediaImage | None = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"current_user_id": request.user.pk})
+
+    @admin.display(description=_("ảnh"))
+    def thumbnail(self, obj: MediaImage) -> str:
+        height = max(1, round(80 * obj.height / obj.width))
+        return format_html('<img src="{}" width="80" height="{}" alt="" loading="lazy">', obj.file.url, height)
+
+    @admin.display(description=_("xem ảnh"))
+    def preview(self, obj: MediaImage) -> str:
+        width = min(obj.width, 480)
+        height = max(1, round(width * obj.height / obj.width))
+        return format_html('<img src="{}" width="{}" height="{}" alt="{}">', obj.file.url, width, height, obj.alt_text)
+
+    @admin.display(description=_("kích thước"))
+    def size(self, obj: MediaImage) -> str:
+        return f"{obj.width}×{obj.height}"
+
+    def save_model(self, request: HttpRequest, obj: MediaImage, form: MediaImageAdminForm, change: bool) -> None:
+        if change:
+            services.media_image_update(image=obj, by=request.user)
+            return
+        processed, name = form.staged
+        services.media_image_store(record=obj, image=processed, by=request.user, name_hint=name)
+        discard_staged(form.staged_token)
+
+
+# --- community pages --------------------------------------------------------------------------
+
+
+class PageStatusChangeInline(admin.TabularInline):
+    model = PageStatusChange
+    fields = ("at", "from_status", "to_status", "reason", "by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    # History is written by the service only; the parent admin already scoped the page.
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is not None
+
+
+@admin.register(CommunityPage)
+class CommunityPageAdmin(PagesScopedAdmin):
+    form = CommunityPageAdminForm
+    unit_lookup = "unit"
+    view_perm = Perm.EDIT
+    change_perm = Perm.ADMIN
+    list_display = ("name", "unit", "status", "status_changed_at", "updated_at")
+    list_select_related = ("unit",)
+    list_filter = ("status", UnitListFilter)
+    search_fields = ("display_name", "unit__name")
+    readonly_fields = ("status", "status_changed_at", "suspension_reason")
+    inlines = [PageStatusChangeInline]
+    fieldsets = (
+        (None, {"fields": ("unit", "display_name", "about", "avatar", "cover")}),
+        (_("Liên hệ"), {"fields": ("address", "phone", "email", "zalo_url", "facebook_url")}),
+        (_("Trạng thái triển khai"), {
+            "fields": ("status", "status_changed_at", "suspension_reason", "new_status", "status_reason"),
+        }),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CommunityPage | None = None) -> tuple[str, ...]:
+        # A page never moves to another unit; reorganisation moves the unit itself.
+        return (*self.readonly_fields, "unit") if obj is not None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "unit" and not request.user.is_superuser:
+            kwargs["queryset"] = units_for_user(user=request.user, perm=self.change_perm).filter(page__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: CommunityPage, form: CommunityPageAdminForm, change: bool) -> None:
+        new_status = form.cleaned_data.get("new_status")
+        if change:
+            services.page_update(page=obj, by=request.user)
+        else:
+            services.page_set_up(page=obj, by=request.user, activate=False)
+        if new_status and new_status != obj.status:
+            services.page_set_status(
+                page=obj, status=new_status, by=request.user, reason=form.cleaned_data.get("status_reason", "")
+            )
+
+
+# --- posts ------------------------------------------------------------------------------------
+
+
+class PostDocumentInline(admin.TabularInline):
+    model = PostDocument
+    form = PostDocumentForm
+    fields = ("title", "file", "kind", "size")
+    readonly_fields = ("kind", "size")
+    extra = 0
+
+    # The parent Post admin is scoped; an inline only asks whether the user edits that post.
+    def _may(self, request: HttpRequest, obj: Post | None) -> bool:
+        parent = self.admin_site._registry[Post]
+        return parent.has_change_permission(request, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.admin_site._registry[Post].has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+
+@admin.register(Post)
+class PostAdmin(PagesScopedAdmin):
+    form = PostAdminForm
+    unit_lookup = "unit"
+    list_display = ("title", "unit", "topic", "status", "is_pinned", "updated_at", "updated_by")
+    list_select_related = ("unit", "topic", "updated_by")
+    list_filter = ("status", UnitListFilter, "topic", "source_kind", "is_pinned")
+    search_fields = ("title",)
+    date_hierarchy = "updated_at"
+    autocomplete_fields = ("page", "cover", "tags")
+    readonly_fields = ("status", "published_at", "slug", "created_at", "created_by", "updated_at", "updated_by")
+    inlines = [PostDocumentInline]
+    fieldsets = (
+        (None, {"fields": ("page", "title", "summary", "body")}),
+        (_("Ảnh đại diện"), {"fields": ("cover", "cover_upload", "cover_upload_token", "cover_alt", "cover_credit")}),
+        (_("Phân loại và nguồn tin"), {
+            "fields": ("topic", "tags", "source_kind", "source_name", "source_url", "author_line", "photo_credit"),
+        }),
+        (_("Đăng bài"), {"fields": ("desired_publish_at", "is_pinned", "status", "published_at", "slug")}),
+        (_("Lịch sử"), {"fields": ("created_at", "created_by", "updated_at", "updated_by")}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> tuple[str, ...]:
+        return (*self.readonly_fields, "page") if obj is not None else self.readonly_fields
+
+    def get_form(self, request: HttpRequest, obj: Post | None = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"current_user_id": request.user.pk})
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """Diacritic-insensitive: "dai doan ket" finds "Đại đoàn kết"."""
+        qs, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        key = search_key(search_term)
+        if key:
+            qs = qs | queryset.filter(search_text__contains=key)
+        return qs, may_have_duplicates
+
+    def has_delete_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        # What was submitted or published leaves through moderation (withdraw, take down).
+        if obj is not None and obj.status not in DELETABLE_STATUSES:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Post, form: PostAdminForm, change: bool) -> None:
+        if form.staged is not None:
+            processed, name = form.staged
+            obj.cover = services.media_image_create(
+                unit=obj.page.unit, image=processed, alt_text=form.cleaned_data["cover_alt"],
+                credit=form.cleaned_data["cover_credit"], by=request.user, name_hint=name,
+            )
+            discard_staged(form.staged_token)
+        services.post_save(post=obj, by=request.user)
+
+    def save_formset(self, request: HttpRequest, form: PostAdminForm, formset: Any, change: bool) -> None:
+        if formset.model is not PostDocument:
+            return super().save_formset(request, form, formset, change)
+        documents = formset.save(commit=False)
+        for document in formset.deleted_objects:
+            document.file.delete(save=False)
+            document.delete()
+        for document in documents:
+            if document.pk is None:
+                services.post_document_attach(document=document, by=request.user)
+            else:
+                document.save()
+        return None
+
+    # --- preview --------------------------------------------------------------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view),
+                 name=f"{info[0]}_{info[1]}_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The post as the public will see it, whatever its state, for those who may see its
+        draft. Never cached: a cached preview is a leaked draft."""
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied
+        post = access_post_draft(user=request.user, post_id=object_id)
+        response = TemplateResponse(
+            request,
+            "pages/post_detail.html",
+            {"post": post, "page": post.page, "unit": post.unit, "is_preview": True,
+             "change_url": reverse("admin:pages_post_change", args=[post.pk])},
+        )
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+
+# --- shared vocabularies ----------------------------------------------------------------------
+
+
+def _edits_somewhere(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(
+        user.is_active and user.is_staff
+        and (user.is_superuser or units_for_user(user=user, perm=Perm.EDIT)[:1].exists())
+    )
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    """Topics are the regulation's list: everyone who writes reads it; super-admins edit it."""
+
+    list_display = ("name", "slug", "order", "is_active")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _edits_somewhere(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _edits_somewhere(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(Tag)
+class TagAdmin(TopicAdmin):
+    """Tags are shared by every unit: any editor may add one; only super-admins rename or
+    delete (a rename would change every unit's posts)."""
+
+    list_display = ("name", "slug")
+    prepopulated_fields = {}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["name"] if obj is None else ["name", "slug"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _edits_somewhere(request)

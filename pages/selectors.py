@@ -1,0 +1,92 @@
+"""Reads of pages, posts and media, scoped to what a user may see.
+
+``access_*`` answer the same 404 for missing and forbidden rows, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from orgunits.models import OrgUnit
+from orgunits.roles import Perm
+from orgunits.selectors import UserLike, unit_access_q
+
+from .models import CommunityPage, MediaImage, Post, PostDocument
+
+
+def may_see_drafts_q(user: UserLike, *, unit_ref: str = "unit__") -> Q:
+    """Rows whose unit lies where ``user`` writes content or approves it (approvers hold their
+    grant on a higher unit, which covers the unit by the tree)."""
+    return unit_access_q(user, Perm.EDIT, unit_ref=unit_ref) | unit_access_q(user, Perm.APPROVE, unit_ref=unit_ref)
+
+
+def posts_visible_to(*, user: UserLike) -> QuerySet[Post]:
+    """Public posts, plus every post ``user`` may see as an editor or approver."""
+    return Post.objects.filter(Q(pk__in=Post.objects.published().values("pk")) | may_see_drafts_q(user))
+
+
+def access_post_draft(*, user: UserLike, post_id: int | str) -> Post:
+    """The post in any state, if ``user`` may see its drafts: for previews."""
+    try:
+        pk = int(post_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404("No such post.") from exc
+    post = (
+        Post.objects.filter(may_see_drafts_q(user), pk=pk)
+        .select_related("page__unit", "unit", "topic", "cover")
+        .prefetch_related("tags", "cover__renditions", "documents")
+        .first()
+    )
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+def access_document(*, user: UserLike, document_id: int) -> PostDocument:
+    """A document, if its post is public or ``user`` may see the post's draft."""
+    document = (
+        PostDocument.objects.filter(
+            Q(post__in=Post.objects.published()) | may_see_drafts_q(user, unit_ref="post__unit__"),
+            pk=document_id,
+        )
+        .select_related("post")
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+def pages_writable_by(*, user: UserLike, perm: str = Perm.EDIT) -> QuerySet[CommunityPage]:
+    return CommunityPage.objects.filter(unit_access_q(user, perm, unit_ref="unit__"))
+
+
+def images_writable_by(*, user: UserLike) -> QuerySet[MediaImage]:
+    return MediaImage.objects.filter(unit_access_q(user, Perm.EDIT, unit_ref="unit__"))
+
+
+def page_for_unit(*, unit: OrgUnit) -> CommunityPage | None:
+    return CommunityPage.objects.filter(unit=unit).select_related("avatar", "cover").first()
+
+
+def unit_posts(*, unit: OrgUnit, limit: int = 20) -> QuerySet[Post]:
+    """Published posts of ``unit`` and its whole subtree, newest first."""
+    return (
+        Post.objects.published()
+        .in_subtree(unit)
+        .select_related("unit", "page", "cover")
+        .prefetch_related("cover__renditions")
+        .order_by("-published_at", "-id")[:limit]
+    )
+
+
+def public_post(*, unit_path: str, slug: str) -> Post | None:
+    """The published post with ``slug`` on the page of the unit at ``unit_path``."""
+    return (
+        Post.objects.published()
+        .filter(unit__path=unit_path, slug=slug)
+        .select_related("page__unit", "unit", "topic", "cover")
+        .prefetch_related("tags", "cover__renditions", "documents")
+        .first()
+    )
