@@ -17,6 +17,38 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run in-process unless a test starts a real worker (see ``celery_broker``): no test
+    leaves messages in a shared broker."""
+    from vietfront.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_broker():
+    """Point this process's Celery at another broker for one test, with tasks really sent."""
+    from vietfront.celery import app
+
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def use(url: str) -> None:
+        app.conf.broker_url = url
+        app.conf.task_always_eager = False
+        # Connections are pooled per app: drop them so the next send dials the new broker.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    yield use
+    app.conf.broker_url, app.conf.task_always_eager = saved
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"

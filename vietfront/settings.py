@@ -193,8 +193,10 @@ VIETFRONT_DEMO_PASSWORD = os.environ.get("VIETFRONT_DEMO_PASSWORD", "matran-demo
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _processed_dir = VAR_DIR / "celery" / "processed"
+    _queue_dir = Path(os.environ.get("VIETFRONT_CELERY_QUEUE_DIR", VAR_DIR / "celery" / "queue"))
+    _processed_dir = _queue_dir.parent / "processed"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    _processed_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -214,7 +216,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Scheduled publishing is swept, not scheduled as far-ahead tasks: see moderation/tasks.py.
-    "publish-due-posts": {"task": "moderation.tasks.publish_due_posts_task", "schedule": 60.0},
+    "publish-due-posts": {
+        "task": "moderation.tasks.publish_due_posts_task",
+        "schedule": float(os.environ.get("VIETFRONT_PUBLISH_SWEEP_SECONDS", "60")),
+    },
     "escalate-overdue-takedowns": {"task": "moderation.tasks.escalate_overdue_takedowns_task", "schedule": 300.0},
     "daily-digests": {"task": "moderation.tasks.send_daily_digests_task", "schedule": crontab(hour=7, minute=0)},
 }

@@ -1,0 +1,151 @@
+"""E-mail notifications of workflow steps. Called after commit; mail goes out through a task.
+
+Approvers hear when something awaits them (or, with the daily digest option, once a day);
+editors hear when their post is approved, sent back, published, withdrawn or taken down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.utils.translation import gettext as _
+
+from orgunits.roles import Perm
+from orgunits.selectors import unit_access_q
+
+
+def _emails(users: Iterable) -> list[str]:
+    return sorted({u.email for u in users if u.email and u.is_active})
+
+
+def _queue(subject: str, body: str, recipients: list[str]) -> None:
+    if not recipients:
+        return
+    from vietfront.tasks import enqueue
+
+    from .tasks import send_email_task
+
+    if not enqueue(send_email_task, subject=subject, body=body, recipients=recipients):
+        # No broker: send now rather than lose the mail (no sweep stands behind notifications).
+        send(subject=subject, body=body, recipients=recipients)
+
+
+def send(*, subject: str, body: str, recipients: list[str]) -> int:
+    """One message per recipient, so addresses are not disclosed to each other."""
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [r]) for r in recipients]
+    return send_mass_mail(messages, fail_silently=False)
+
+
+def _post_people(post) -> list:
+    people = [post.created_by]
+    return [p for p in people if p is not None]
+
+
+def notify_submitted(*, submission_id: int) -> None:
+    from .models import NotificationPreference, Submission
+    from .routing import approvers_to_notify
+
+    submission = Submission.objects.select_related("post", "approving_unit", "post__unit").get(pk=submission_id)
+    digest_users = set(NotificationPreference.objects.filter(daily_digest=True).values_list("user_id", flat=True))
+    approvers = [u for u in approvers_to_notify(submission.approving_unit) if u.pk not in digest_users]
+    _queue(
+        _("[Chờ duyệt] %(title)s") % {"title": submission.revision.title},
+        _("Bài viết “%(title)s” của %(unit)s đang chờ anh/chị duyệt.\nCảnh báo quy chế: %(n)d.")
+        % {"title": submission.revision.title, "unit": submission.post.unit.name, "n": len(submission.warning_findings)},
+        _emails(approvers),
+    )
+
+
+def notify_decided(*, submission_id: int) -> None:
+    from .models import Submission
+
+    submission = Submission.objects.select_related("post", "post__created_by").get(pk=submission_id)
+    if submission.state == Submission.State.APPROVED:
+        subject = _("[Đã duyệt] %(title)s")
+        body = _("Bài viết “%(title)s” đã được duyệt và sẽ đăng lúc %(when)s.")
+    else:
+        subject = _("[Trả lại] %(title)s")
+        body = _("Bài viết “%(title)s” được trả lại để sửa. Lý do: %(reason)s")
+    values = {"title": submission.revision.title, "when": submission.publish_at, "reason": submission.reason}
+    _queue(subject % values, body % values, _emails([submission.submitted_by, *_post_people(submission.post)]))
+
+
+def notify_published(*, post_id: int) -> None:
+    from pages.models import Post
+
+    post = Post.objects.select_related("created_by", "live_revision").get(pk=post_id)
+    title = post.live_revision.title if post.live_revision else post.title
+    _queue(
+        _("[Đã đăng] %(title)s") % {"title": title},
+        _("Bài viết “%(title)s” đã đăng công khai: %(url)s") % {"title": title, "url": post.get_absolute_url()},
+        _emails(_post_people(post)),
+    )
+
+
+def notify_removed(*, post_id: int, action: str, reason: str) -> None:
+    from pages.models import Post
+
+    post = Post.objects.select_related("created_by").get(pk=post_id)
+    verb = _("gỡ") if action == "take_down" else _("rút")
+    _queue(
+        _("[Đã %(verb)s bài] %(title)s") % {"verb": verb, "title": post.title},
+        _("Bài viết “%(title)s” đã bị %(verb)s khỏi trang công khai. Lý do: %(reason)s")
+        % {"title": post.title, "verb": verb, "reason": reason or "—"},
+        _emails(_post_people(post)),
+    )
+
+
+def notify_takedown_requested(*, request_id: int) -> None:
+    from .models import TakedownRequest
+    from .routing import approvers_to_notify, approving_unit_for
+
+    request = TakedownRequest.objects.select_related("post", "post__unit").get(pk=request_id)
+    approvers = approvers_to_notify(approving_unit_for(request.post.unit))
+    _queue(
+        _("[Yêu cầu gỡ bài, hạn %(deadline)s] %(title)s") % {"deadline": request.deadline, "title": request.post.title},
+        _("%(requester)s yêu cầu gỡ bài “%(title)s”. Hạn xử lý: %(deadline)s.\n%(reason)s")
+        % {"requester": request.requester, "title": request.post.title, "deadline": request.deadline, "reason": request.reason},
+        _emails(approvers),
+    )
+
+
+def notify_takedown_escalated(*, request_id: int) -> None:
+    from .models import TakedownRequest
+    from .routing import approvers_to_notify, approving_unit_for
+
+    request = TakedownRequest.objects.select_related("post", "post__unit").get(pk=request_id)
+    responsible = approving_unit_for(request.post.unit)
+    above = responsible.parent if responsible.parent_id else responsible
+    _queue(
+        _("[Quá hạn gỡ bài] %(title)s") % {"title": request.post.title},
+        _("Yêu cầu gỡ bài “%(title)s” của %(requester)s đã quá hạn %(deadline)s mà chưa được xử lý.")
+        % {"title": request.post.title, "requester": request.requester, "deadline": request.deadline},
+        _emails(approvers_to_notify(above)),
+    )
+
+
+def send_daily_digests() -> int:
+    """One mail per approver who chose the digest, listing what awaits them."""
+    from .models import NotificationPreference, Submission
+
+    sent = 0
+    users = get_user_model().objects.filter(
+        pk__in=NotificationPreference.objects.filter(daily_digest=True).values("user_id"), is_active=True
+    )
+    for user in users:
+        pending = Submission.objects.filter(state=Submission.State.PENDING).filter(
+            unit_access_q(user, Perm.APPROVE, unit_ref="approving_unit__")
+        ).select_related("revision", "post__unit").order_by("submitted_at")
+        lines = [f"- {s.revision.title} ({s.post.unit.name}, {s.submitted_at:%d/%m/%Y %H:%M})" for s in pending[:200]]
+        if not lines or not user.email:
+            continue
+        send(
+            subject=_("[Tổng hợp] %(n)d bài viết chờ duyệt") % {"n": len(lines)},
+            body="\n".join(lines),
+            recipients=[user.email],
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,53 @@
+"""Run the information regulation's rules on a post: the bridge from ``Post`` to the engine."""
+
+from __future__ import annotations
+
+from pages.models import Post
+
+from .routing import approving_unit_for
+from .rules import ContentForReview, ImageRef, load_context, run_rules
+
+
+def content_for_review(post: Post) -> ContentForReview:
+    images = []
+    if post.cover_id:
+        cover = post.cover
+        images.append(ImageRef(alt=cover.alt_text, credit=cover.credit, caption=cover.caption, src=cover.file.name))
+    return ContentForReview(
+        title=post.title,
+        summary=post.summary,
+        body_html=post.body,
+        topic_id=post.topic_id,
+        topic_name=post.topic.name if post.topic_id else "",
+        source_kind=post.source_kind,
+        source_name=post.source_name,
+        source_url=post.source_url,
+        author_line=post.author_line,
+        photo_credit=post.photo_credit,
+        images=images,
+        documents=[(d.title, "") for d in post.documents.all()] if post.pk else [],
+        unit_id=post.unit_id,
+        post_id=post.pk,
+    )
+
+
+def _duplicate_finder(post: Post):
+    """Live posts with the same title in the subtree of the unit that approves this one."""
+    scope = approving_unit_for(post.unit)
+
+    def find(content: ContentForReview):
+        matches = (
+            Post.objects.in_subtree(scope)
+            .filter(live_revision__isnull=False, title__iexact=content.title)
+            .exclude(pk=post.pk)
+            .only("pk", "title", "slug", "page_id", "unit_id")[:5]
+        )
+        return [(m.title, m.get_absolute_url()) for m in matches]
+
+    return find
+
+
+def review_post(post: Post) -> list[dict]:
+    """Every finding of every rule on ``post``, JSON-ready (stored with the submission)."""
+    context = load_context(find_duplicates=_duplicate_finder(post))
+    return run_rules(content_for_review(post), context=context).as_dicts()

@@ -1,0 +1,385 @@
+"""Every change to a post's publication state. The only writer of ``Post.status``.
+
+Each transition: permission check, source-state check under a row lock, audit entry, side
+effects after commit. An illegal transition raises ``WorkflowError`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orgunits.roles import Perm
+from orgunits.selectors import user_has_unit_perm
+from pages.models import Post, PostStatus
+from vietfront.tasks import enqueue
+
+from . import notifications
+from .models import AuditEntry, Revision, Submission, TakedownRequest
+from .review import review_post
+from .revisions import content_hash, snapshot_post
+from .routing import approving_unit_for
+from .states import Action, target_state
+
+logger = logging.getLogger(__name__)
+
+TAKEDOWN_DEADLINES = {
+    TakedownRequest.Source.AUTHORITY: datetime.timedelta(hours=24),
+    TakedownRequest.Source.COMPLAINT: datetime.timedelta(hours=48),
+}
+
+
+class WorkflowError(ValidationError):
+    """A refused transition; its message is Vietnamese and safe to show to the user."""
+
+
+class RegulationBlocked(WorkflowError):
+    def __init__(self, findings: list[dict]):
+        self.findings = findings
+        messages = [f["message"] for f in findings if f.get("severity") == "block"]
+        super().__init__(messages or [_("Bài viết chưa đáp ứng quy chế thông tin.")])
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _locked(post: Post) -> Post:
+    """Re-read the post under a row lock; the caller is inside ``transaction.atomic``."""
+    return Post.objects.select_for_update().select_related("unit").get(pk=post.pk)
+
+
+def _audit(*, post: Post, actor, action: str, from_state: str = "", to_state: str = "", reason: str = "", **data) -> None:
+    AuditEntry.objects.create(
+        post=post,
+        unit_id=post.unit_id,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data,
+    )
+
+
+def _move(post: Post, action: str, *, actor, reason: str = "", **data) -> str:
+    """Apply ``action`` to the locked ``post``: state check, save, audit. Returns the old state."""
+    current = post.status
+    target = target_state(action, current)
+    if target is None:
+        raise WorkflowError(
+            _("Không thể “%(action)s” bài viết đang ở trạng thái “%(state)s”.")
+            % {"action": Action(action).label, "state": PostStatus(current).label},
+            code="illegal_transition",
+        )
+    post.status = target
+    post.save(update_fields=["status"])
+    _audit(post=post, actor=actor, action=action, from_state=current, to_state=target, reason=reason, **data)
+    return current
+
+
+def _require(user: AbstractBaseUser, perm: str, unit, message: str) -> None:
+    if not user_has_unit_perm(user=user, perm=perm, unit=unit):
+        raise PermissionDenied(message)
+
+
+def _pending(post: Post) -> Submission | None:
+    return Submission.objects.select_for_update().filter(post=post, state=Submission.State.PENDING).first()
+
+
+def _supersede_pending(post: Post) -> None:
+    Submission.objects.filter(post=post, state=Submission.State.PENDING).update(state=Submission.State.SUPERSEDED)
+
+
+def _has_blocking(findings: list[dict]) -> bool:
+    return any(f.get("severity") == "block" for f in findings)
+
+
+# --- transitions -----------------------------------------------------------------------------
+def post_submit(*, post: Post, by: AbstractBaseUser) -> Submission:
+    """Snapshot the post, run the regulation's rules and ask the approving unit to decide.
+
+    Blocking findings refuse the submission (recorded in the audit log, state unchanged).
+    """
+    _require(by, Perm.EDIT, post.unit, _("Bạn không có quyền gửi duyệt bài viết của đơn vị này."))
+    blocked: list[dict] | None = None
+    with transaction.atomic():
+        post = _locked(post)
+        if target_state(Action.SUBMIT, post.status) is None:
+            _move(post, Action.SUBMIT, actor=by)  # raises the clear error
+        findings = review_post(post)
+        if _has_blocking(findings):
+            _audit(post=post, actor=by, action=Action.RULES_BLOCKED, from_state=post.status, findings=findings)
+            blocked = findings
+        else:
+            content = snapshot_post(post)
+            number = (Revision.objects.filter(post=post).aggregate(n=Max("number"))["n"] or 0) + 1
+            revision = Revision.objects.create(
+                post=post,
+                number=number,
+                title=content["title"],
+                summary=content["summary"],
+                body=content["body"],
+                topic_id=content["topic_id"],
+                cover_id=content["cover_id"],
+                content=content,
+                content_hash=content_hash(content),
+                created_by=by,
+            )
+            _supersede_pending(post)
+            submission = Submission.objects.create(
+                post=post,
+                revision=revision,
+                approving_unit=approving_unit_for(post.unit),
+                findings=findings,
+                submitted_by=by,
+            )
+            _move(post, Action.SUBMIT, actor=by, revision=number, findings=findings)
+            transaction.on_commit(partial(notifications.notify_submitted, submission_id=submission.pk))
+    if blocked is not None:
+        raise RegulationBlocked(blocked)
+    return submission
+
+
+def post_approve(
+    *, post: Post, by: AbstractBaseUser, note: str = "", publish_at: datetime.datetime | None = None
+) -> Submission:
+    """Approve the pending revision and schedule it (now when no later time is asked for).
+
+    The rules run again: terms or domains may have changed since submission.
+    """
+    with transaction.atomic():
+        post = _locked(post)
+        submission = _pending(post)
+        if submission is None or post.status != PostStatus.SUBMITTED:
+            raise WorkflowError(_("Bài viết không ở trạng thái chờ duyệt."), code="illegal_transition")
+        _require(by, Perm.APPROVE, submission.approving_unit, _("Bạn không có quyền duyệt bài viết này."))
+        if by.pk in {submission.submitted_by_id, post.created_by_id}:
+            raise PermissionDenied(_("Không ai được tự duyệt bài viết của mình."))
+        findings = review_post(post)
+        if _has_blocking(findings):
+            _audit(post=post, actor=by, action=Action.RULES_BLOCKED, from_state=post.status, findings=findings)
+            blocked = findings
+        else:
+            blocked = None
+            now = timezone.now()
+            when = max(publish_at or post.desired_publish_at or now, now)
+            submission.state = Submission.State.APPROVED
+            submission.decided_by = by
+            submission.decided_at = now
+            submission.reason = note
+            submission.findings = findings
+            submission.publish_at = when
+            submission.save(update_fields=["state", "decided_by", "decided_at", "reason", "findings", "publish_at"])
+            _move(post, Action.APPROVE, actor=by, reason=note, revision=submission.revision.number)
+            _move(post, Action.SCHEDULE, actor=by, publish_at=when.isoformat())
+            transaction.on_commit(partial(notifications.notify_decided, submission_id=submission.pk))
+            if when <= now:
+                from .tasks import publish_post_task
+
+                transaction.on_commit(partial(enqueue, publish_post_task, post.pk))
+    if blocked is not None:
+        raise RegulationBlocked(blocked)
+    return submission
+
+
+def post_send_back(*, post: Post, by: AbstractBaseUser, reason: str) -> Submission:
+    if not reason.strip():
+        raise WorkflowError(_("Hãy ghi rõ lý do trả lại để người soạn biết cần sửa gì."), code="reason_required")
+    with transaction.atomic():
+        post = _locked(post)
+        submission = _pending(post)
+        if submission is None:
+            raise WorkflowError(_("Bài viết không ở trạng thái chờ duyệt."), code="illegal_transition")
+        _require(by, Perm.APPROVE, submission.approving_unit, _("Bạn không có quyền duyệt bài viết này."))
+        _move(post, Action.SEND_BACK, actor=by, reason=reason)
+        submission.state = Submission.State.SENT_BACK
+        submission.decided_by = by
+        submission.decided_at = timezone.now()
+        submission.reason = reason
+        submission.save(update_fields=["state", "decided_by", "decided_at", "reason"])
+        transaction.on_commit(partial(notifications.notify_decided, submission_id=submission.pk))
+    return submission
+
+
+def post_publish(*, post_id: int, now: datetime.datetime | None = None) -> bool:
+    """Put the approved revision live if it is due. Safe to run twice or on two workers at once:
+    the row lock serialises them and the second finds the post already published.
+
+    Refuses (and returns the post to draft) when the post's content is no longer the approved
+    revision; publishing never shows the public anything that was not approved.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        post = Post.objects.select_for_update().filter(pk=post_id).first()
+        if post is None or post.status != PostStatus.SCHEDULED:
+            return False
+        submission = (
+            Submission.objects.filter(post=post, state=Submission.State.APPROVED)
+            .select_related("revision")
+            .order_by("-decided_at", "-pk")
+            .first()
+        )
+        if submission is None or (submission.publish_at and submission.publish_at > now):
+            return False
+        if content_hash(snapshot_post(post)) != submission.revision.content_hash:
+            post.status = PostStatus.DRAFT
+            post.save(update_fields=["status"])
+            _audit(post=post, actor=None, action=Action.PUBLISH_REFUSED, from_state=PostStatus.SCHEDULED,
+                   to_state=PostStatus.DRAFT, reason="content changed after approval")
+            logger.warning("Refused to publish post %s: content differs from the approved revision", post.pk)
+            return False
+        post.live_revision = submission.revision
+        post.published_at = post.published_at or now
+        post.save(update_fields=["live_revision", "published_at"])
+        _move(post, Action.PUBLISH, actor=None, revision=submission.revision.number)
+        transaction.on_commit(partial(notifications.notify_published, post_id=post.pk))
+    return True
+
+
+def post_content_changed(*, post: Post, by: AbstractBaseUser) -> Post:
+    """Called after an editor saves a post: an edit after submission or approval needs review
+    again. A live post stays live with its approved revision meanwhile."""
+    with transaction.atomic():
+        post = _locked(post)
+        if target_state(Action.EDIT, post.status) is None:
+            return post
+        # Saving without changing anything the public sees must not send a post back to review.
+        reviewed = (
+            Submission.objects.filter(post=post, state__in=[Submission.State.PENDING, Submission.State.APPROVED])
+            .order_by("-submitted_at", "-pk")
+            .values_list("revision__content_hash", flat=True)
+            .first()
+        )
+        if reviewed == content_hash(snapshot_post(post)):
+            return post
+        _supersede_pending(post)
+        _move(post, Action.EDIT, actor=by)
+    return post
+
+
+def post_publish_imported(
+    *, post: Post, by: AbstractBaseUser | None, published_at: datetime.datetime, reason: str
+) -> Post:
+    """Put content live that was already public elsewhere (a unit's former Zalo or Facebook
+    page, demo data) without the approval queue. Super-admins only; audited as an import.
+
+    It still goes through a revision, so the public sees exactly the recorded snapshot.
+    """
+    if by is not None and not by.is_superuser:
+        raise PermissionDenied(_("Chỉ quản trị hệ thống được nhập bài đã đăng từ nguồn khác."))
+    with transaction.atomic():
+        post = _locked(post)
+        if post.live_revision_id is not None:
+            return post
+        content = snapshot_post(post)
+        number = (Revision.objects.filter(post=post).aggregate(n=Max("number"))["n"] or 0) + 1
+        revision = Revision.objects.create(
+            post=post, number=number, title=content["title"], summary=content["summary"], body=content["body"],
+            topic_id=content["topic_id"], cover_id=content["cover_id"], content=content,
+            content_hash=content_hash(content), created_by=by or post.created_by,
+        )
+        previous = post.status
+        post.status = PostStatus.PUBLISHED
+        post.live_revision = revision
+        post.published_at = published_at
+        post.save(update_fields=["status", "live_revision", "published_at"])
+        _audit(post=post, actor=by, action="import", from_state=previous, to_state=PostStatus.PUBLISHED, reason=reason)
+    return post
+
+
+def _end_publication(post: Post, action: str, *, by: AbstractBaseUser, reason: str) -> None:
+    if post.live_revision_id is not None and target_state(action, post.status) is None:
+        # A live post whose working copy is being edited: the live copy is what is removed.
+        post.status = PostStatus.PUBLISHED
+    _move(post, action, actor=by, reason=reason)
+    _supersede_pending(post)
+    post.live_revision = None
+    post.save(update_fields=["live_revision"])
+    transaction.on_commit(partial(notifications.notify_removed, post_id=post.pk, action=action, reason=reason))
+
+
+def post_withdraw(*, post: Post, by: AbstractBaseUser, reason: str = "") -> Post:
+    """Its own unit takes the post off the public site (or cancels it before it goes live)."""
+    _require(by, Perm.EDIT, post.unit, _("Bạn không có quyền rút bài viết của đơn vị này."))
+    with transaction.atomic():
+        post = _locked(post)
+        _end_publication(post, Action.WITHDRAW, by=by, reason=reason)
+    return post
+
+
+def post_take_down(*, post: Post, by: AbstractBaseUser, reason: str) -> Post:
+    """An approver above the post's unit removes it at once, with a reason; closes open
+    takedown requests on it."""
+    if not reason.strip():
+        raise WorkflowError(_("Gỡ bài phải có lý do."), code="reason_required")
+    _require(by, Perm.APPROVE, approving_unit_for(post.unit), _("Bạn không có quyền gỡ bài viết này."))
+    with transaction.atomic():
+        post = _locked(post)
+        if post.live_revision_id is None:
+            raise WorkflowError(_("Bài viết không đang hiển thị công khai."), code="illegal_transition")
+        _end_publication(post, Action.TAKE_DOWN, by=by, reason=reason)
+        TakedownRequest.objects.filter(
+            post=post, state__in=[TakedownRequest.State.OPEN, TakedownRequest.State.ESCALATED]
+        ).update(state=TakedownRequest.State.CLOSED, closed_by=by, closed_at=timezone.now())
+    return post
+
+
+# --- takedown requests -----------------------------------------------------------------------
+def takedown_request_record(
+    *,
+    post: Post,
+    source: str,
+    requester: str,
+    reason: str,
+    by: AbstractBaseUser,
+    received_at: datetime.datetime | None = None,
+) -> TakedownRequest:
+    _require(by, Perm.APPROVE, approving_unit_for(post.unit), _("Bạn không có quyền ghi nhận yêu cầu gỡ bài này."))
+    received_at = received_at or timezone.now()
+    with transaction.atomic():
+        request = TakedownRequest.objects.create(
+            post=post,
+            source=source,
+            requester=requester,
+            reason=reason,
+            received_at=received_at,
+            deadline=received_at + TAKEDOWN_DEADLINES[source],
+            recorded_by=by,
+        )
+        _audit(post=post, actor=by, action=Action.TAKEDOWN_REQUESTED, reason=reason,
+               source=source, requester=requester, deadline=request.deadline.isoformat())
+        transaction.on_commit(partial(notifications.notify_takedown_requested, request_id=request.pk))
+    return request
+
+
+def takedown_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Mark open requests past their deadline escalated and tell the next level up. Idempotent."""
+    now = now or timezone.now()
+    escalated = 0
+    for request_id in TakedownRequest.objects.filter(state=TakedownRequest.State.OPEN, deadline__lt=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            updated = TakedownRequest.objects.filter(pk=request_id, state=TakedownRequest.State.OPEN).update(
+                state=TakedownRequest.State.ESCALATED, escalated_at=now
+            )
+            if not updated:
+                continue
+            request = TakedownRequest.objects.select_related("post").get(pk=request_id)
+            _audit(post=request.post, actor=None, action=Action.TAKEDOWN_ESCALATED, deadline=request.deadline.isoformat())
+            transaction.on_commit(partial(notifications.notify_takedown_escalated, request_id=request_id))
+            escalated += 1
+    return escalated
+
+
+def due_post_ids(*, now: datetime.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Submission.objects.filter(
+            state=Submission.State.APPROVED, post__status=PostStatus.SCHEDULED, publish_at__lte=now
+        ).values_list("post_id", flat=True).distinct()
+    )
