@@ -15,6 +15,7 @@ PY=.venv/bin/python
 $PY manage.py migrate --no-input
 $PY manage.py import_units --structure pre-2025
 $PY manage.py seed_demo
+$PY manage.py seed_demo_content
 
 mkdir -p var/log
 # The worker runs beat in-process (-B): one process, so exactly one beat in the embedded default.

@@ -197,10 +197,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _processed_dir = _queue_dir.parent / "processed"
     _queue_dir.mkdir(parents=True, exist_ok=True)
     _processed_dir.mkdir(parents=True, exist_ok=True)
+    (_queue_dir.parent / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        # Broadcast (pidbox) exchanges: kombu would otherwise write them into the working folder.
+        "control_folder": str(_queue_dir.parent / "control"),
         "store_processed": False,
     }
 else:
@@ -240,5 +243,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs its version at every start and every login at INFO: noise in commands.
+        "axes": {"level": "WARNING"},
+    },
 }
