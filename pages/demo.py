@@ -336,4 +336,33 @@ def seed_demo_content(*, log=print) -> dict[str, int]:
         counts["posts"] += 1
         if demo.publish:
             publish_demo_post_directly(post=post, at=now - datetime.timedelta(hours=6 * (len(POSTS) - index)))
+        else:
+            counts["submitted"] = counts.get("submitted", 0) + _submit_as_demo_editor(post, log=log)
     return counts
+
+
+def _submit_as_demo_editor(post: Post, *, log) -> int:
+    """Send an unpublished demo post to the approvers' queue, as an editor of its unit would,
+    so the demo approver finds work waiting. Returns 1 when submitted."""
+    from moderation.services import RegulationBlocked, post_submit
+    from orgunits.models import OrgUnitUserObjectPermission
+    from orgunits.roles import Perm
+
+    grant = (
+        OrgUnitUserObjectPermission.objects.filter(
+            permission__codename=Perm.EDIT,
+            user__is_active=True,
+            content_object__in=OrgUnit.objects.ancestors_of(post.unit),
+        )
+        .select_related("user")
+        .order_by("-content_object__lft")
+        .first()
+    )
+    if grant is None:
+        return 0
+    try:
+        post_submit(post=post, by=grant.user)
+    except RegulationBlocked as exc:
+        log(f"Demo post {post.title!r} not submitted: {'; '.join(exc.messages)}")
+        return 0
+    return 1

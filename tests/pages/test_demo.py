@@ -39,3 +39,21 @@ def test_seeds_pages_posts_and_images_once(settings, tree):
         assert im.size == (1600, 900) and not im.getexif()
     call_command("seed_demo_content", stdout=io.StringIO())
     assert (CommunityPage.objects.count(), Post.objects.count(), MediaImage.objects.count()) == (8, len(expected), len(expected))
+
+
+def test_unpublished_demo_posts_wait_in_the_queue_when_an_editor_exists(settings, tree):
+    from django.contrib.auth import get_user_model
+    from guardian.shortcuts import assign_perm
+
+    from moderation.models import Submission
+
+    settings.DEBUG = True
+    editor = get_user_model().objects.create_user("bientap.dongda", is_staff=True)
+    assign_perm("orgunits.edit_content", editor, tree.dongda)
+    call_command("seed_demo_content", stdout=io.StringIO())
+    # Đống Đa's own unpublished post and Văn Miếu's (covered by the district grant) are queued;
+    # Phúc Xá (Ba Đình) and Bắc Ninh have no demo editor and stay drafts.
+    queued = Submission.objects.filter(state="pending").select_related("post__unit")
+    assert sorted(s.post.unit.code for s in queued) == ["00181", "006"]
+    assert all(s.submitted_by == editor for s in queued)
+    assert Post.objects.filter(status=PostStatus.SUBMITTED).count() == 2
