@@ -10,4 +10,7 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/python -m ruff check .
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+if [ ! -x /usr/bin/chromium ]; then
+  echo "note: /usr/bin/chromium is missing, so the browser tests are skipped (apt-get install chromium)" >&2
+fi
 .venv/bin/python -m pytest "$@"
