@@ -6,24 +6,31 @@ renders and dispatches.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.html import strip_tags
+from django.utils.html import format_html, strip_tags
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orgunits.admin_scoping import UnitScopedAdminMixin
+from orgunits.managers import subtree_q
 from orgunits.models import UnitKind
 from orgunits.roles import Perm
+from orgunits.selectors import unit_access_q, units_for_user, user_has_unit_perm
 
 from . import services
-from .models import ApprovalRoute, AuditEntry, Revision, Submission, TakedownRequest
+from .models import ApprovalRoute, AuditEntry, NotificationPreference, Revision, Submission, TakedownRequest
+from .routing import approving_unit_for
 
 
 class UnitKindFilter(admin.SimpleListFilter):
@@ -59,6 +66,67 @@ class StateFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(state=value)
 
 
+class PostUnitFilter(admin.SimpleListFilter):
+    """The post's unit and everything below it, among the units the user approves for (capped:
+    a province approver would otherwise be offered thousands of communes)."""
+
+    title = _("đơn vị")
+    parameter_name = "don_vi"
+    max_choices = 300
+
+    def lookups(self, request, model_admin):
+        units = (
+            units_for_user(user=request.user, perm=Perm.APPROVE)
+            .filter(page__isnull=False)
+            .order_by("tree_id", "lft")
+            .only("pk", "name", "level")[: self.max_choices]
+        )
+        return [(str(u.pk), f"{'· ' * u.level}{u.name}") for u in units]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        unit = (
+            units_for_user(user=request.user, perm=Perm.APPROVE).filter(pk=value).first() if value.isdigit() else None
+        )
+        return queryset.none() if unit is None else queryset.filter(subtree_q(unit, "post__unit__"))
+
+
+class DecisionForm(forms.Form):
+    """An approver's decision. The rules on reasons and rights are the services'; this form only
+    reads the publication time."""
+
+    NOW, AT = "now", "at"
+
+    decision = forms.ChoiceField(choices=[("approve", _("Duyệt")), ("send_back", _("Trả lại để sửa"))])
+    reason = forms.CharField(label=_("Lý do, ghi chú"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    publish = forms.ChoiceField(
+        label=_("Thời điểm đăng"), choices=[(NOW, _("Đăng ngay")), (AT, _("Hẹn giờ đăng"))],
+        widget=forms.RadioSelect, required=False,
+    )
+    publish_at = forms.DateTimeField(
+        label=_("Đăng lúc"), required=False, input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "approve" and data.get("publish") == self.AT:
+            when = data.get("publish_at")
+            if when is None:
+                self.add_error("publish_at", _("Hãy chọn ngày giờ đăng."))
+            elif when <= timezone.now():
+                self.add_error("publish_at", _("Thời điểm hẹn đăng phải ở tương lai."))
+        return data
+
+    def publish_time(self):
+        """An explicit "now" overrides the editor's wish; a chosen time is kept as chosen."""
+        if self.cleaned_data.get("publish") == self.AT:
+            return self.cleaned_data["publish_at"]
+        return timezone.now()
+
+
 def _text(content: dict) -> list[str]:
     body = strip_tags(content.get("body", "")).replace("\r", "")
     return [content.get("title", ""), "", content.get("summary", ""), "", *body.split("\n")]
@@ -70,7 +138,7 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     view_perm = Perm.APPROVE
     change_perm = Perm.APPROVE
     list_display = ["title", "unit", "topic", "submitted_at", "warnings", "submitted_by", "state"]
-    list_filter = [StateFilter, UnitKindFilter, "post__topic", "approving_unit__kind"]
+    list_filter = [StateFilter, PostUnitFilter, UnitKindFilter, "post__topic", "approving_unit__kind"]
     search_fields = ["revision__post__title", "post__unit__name"]
     list_select_related = ["revision", "post__unit", "post__topic", "submitted_by"]
     ordering = ["submitted_at", "pk"]
@@ -113,9 +181,17 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
             self.get_queryset(request).select_related("revision", "post", "post__unit", "approving_unit"), pk=pk
         )
         if request.method == "POST":
-            decided = self._decide(request, submission)
+            form = DecisionForm(request.POST)
+            decided = self._decide(request, submission, form)
             if decided is not None:
                 return decided
+        else:
+            wish = submission.post.desired_publish_at
+            later = wish is not None and wish > timezone.now()
+            form = DecisionForm(initial={
+                "publish": DecisionForm.AT if later else DecisionForm.NOW,
+                "publish_at": timezone.localtime(wish) if later else None,
+            })
         previous = (
             Revision.objects.filter(post=submission.post, submissions__state=Submission.State.APPROVED)
             .exclude(pk=submission.revision_id)
@@ -139,26 +215,42 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
             "diff": diff,
             "history": AuditEntry.objects.filter(post=submission.post).select_related("actor")[:30],
             "reason": request.POST.get("reason", ""),
+            "form": form,
+            "own": request.user.pk in {submission.submitted_by_id, submission.post.created_by_id},
         }
         response = TemplateResponse(request, "admin/moderation/submission/decide.html", context)
         add_never_cache_headers(response)
         return response
 
-    def _decide(self, request: HttpRequest, submission: Submission) -> HttpResponseRedirect | None:
+    def _decide(
+        self, request: HttpRequest, submission: Submission, form: DecisionForm
+    ) -> HttpResponseRedirect | None:
         """Apply the decision; None (with an error message) when refused, so the page re-renders
         with the reason the approver typed."""
-        decision = request.POST.get("decision")
-        reason = request.POST.get("reason", "")
-        actions = {
-            "approve": lambda: services.post_approve(post=submission.post, by=request.user, note=reason),
-            "send_back": lambda: services.post_send_back(post=submission.post, by=request.user, reason=reason),
-            "take_down": lambda: services.post_take_down(post=submission.post, by=request.user, reason=reason),
-        }
-        if decision not in actions:
-            self.message_user(request, _("Hãy chọn một quyết định."), messages.ERROR)
+        if not self.has_change_permission(request, submission):
+            raise PermissionDenied
+        if not form.is_valid():
+            if "decision" in form.errors:
+                self.message_user(request, _("Hãy chọn một quyết định."), messages.ERROR)
+            for field, errors in form.errors.items():
+                if field != "decision":
+                    self.message_user(request, "; ".join(errors), messages.ERROR)
             return None
+        decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+        actions = {
+            "approve": lambda: services.post_approve(
+                post=submission.post, by=request.user, note=reason, publish_at=form.publish_time()
+            ),
+            "send_back": lambda: services.post_send_back(post=submission.post, by=request.user, reason=reason),
+        }
         try:
             actions[decision]()
+        except services.RegulationBlocked as exc:
+            self.message_user(request, _("Không duyệt được: bài viết nay vi phạm quy chế."), messages.ERROR)
+            for finding in exc.findings:
+                if finding.get("severity") == "block":
+                    self.message_user(request, finding.get("message", ""), messages.ERROR)
+            return None
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return None
@@ -204,37 +296,110 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin
         )
 
 
+class TakedownRequestForm(forms.ModelForm):
+    """Record a takedown request. Only live posts whose approvers the user is among may be named;
+    the service checks the same right again."""
+
+    class Meta:
+        model = TakedownRequest
+        fields = ["post", "source", "requester", "reason", "received_at"]
+
+    user = None  # set by ``TakedownRequestAdmin.get_form``
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from pages.models import Post
+
+        self.fields["post"].queryset = (
+            Post.objects.filter(live_revision__isnull=False)
+            .filter(unit_access_q(self.user, Perm.APPROVE, unit_ref="unit__"))
+            .select_related("unit")
+        )
+        self.fields["received_at"].initial = timezone.now
+        self.fields["received_at"].help_text = _("Thời điểm nhận văn bản, đơn: hạn xử lý tính từ đây.")
+
+    def clean_received_at(self):
+        value = self.cleaned_data["received_at"]
+        if value and value > timezone.now() + datetime.timedelta(minutes=5):
+            raise ValidationError(_("Thời điểm nhận yêu cầu không thể ở tương lai."))
+        return value
+
+    def clean_post(self):
+        post = self.cleaned_data["post"]
+        if post is not None and not user_has_unit_perm(user=self.user, perm=Perm.APPROVE, unit=approving_unit_for(post.unit)):
+            raise ValidationError(_("Chỉ người duyệt của đơn vị cấp trên mới ghi nhận yêu cầu gỡ bài này."))
+        return post
+
+
 @admin.register(TakedownRequest)
 class TakedownRequestAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
-    """Requests to take posts down, with the legal clock; recorded and closed through services."""
+    """Requests to take posts down, with the legal clock; recorded through
+    ``services.takedown_request_record`` and closed by ``services.post_take_down``."""
 
     unit_lookup = "post__unit"
     view_perm = Perm.APPROVE
     change_perm = Perm.APPROVE
-    list_display = ["post", "source", "requester", "received_at", "deadline", "time_left", "state"]
+    form = TakedownRequestForm
+    list_display = ["post", "unit", "source", "requester", "received_at", "deadline", "time_left", "state"]
     list_filter = ["state", "source"]
-    list_select_related = ["post"]
+    list_select_related = ["post", "post__unit"]
     search_fields = ["post__title", "requester"]
     ordering = ["deadline"]
     readonly_fields = ["post", "source", "requester", "reason", "received_at", "deadline", "state",
                        "recorded_by", "closed_by", "closed_at", "escalated_at"]
 
+    @admin.display(description=_("đơn vị"))
+    def unit(self, obj: TakedownRequest) -> str:
+        return obj.post.unit.name
+
     @admin.display(description=_("còn lại"))
     def time_left(self, obj: TakedownRequest) -> str:
-        from django.utils import timezone
-
         if obj.state not in (TakedownRequest.State.OPEN, TakedownRequest.State.ESCALATED):
             return "—"
         seconds = int((obj.deadline - timezone.now()).total_seconds())
         if seconds < 0:
-            return _("quá hạn %(h)d giờ") % {"h": -seconds // 3600}
-        return _("%(h)d giờ %(m)d phút") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
+            late = -seconds
+            return format_html(
+                '<strong style="color:#a40000">{}</strong>',
+                gettext("quá hạn %(h)d giờ %(m)d phút") % {"h": late // 3600, "m": late % 3600 // 60},
+            )
+        text = gettext("%(h)d giờ %(m)d phút") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
+        # Under six hours left: amber, so the list shows what must be handled first.
+        return format_html('<span style="color:#8a5a00">{}</span>', text) if seconds < 6 * 3600 else text
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return self.readonly_fields if obj is not None else ["post", "source", "requester", "reason", "received_at"]
 
     def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return self._may(request, Perm.APPROVE, None)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A request is a record: it changes only by taking the post down (which closes it).
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: TakedownRequest, form: TakedownRequestForm, change: bool) -> None:
+        recorded = services.takedown_request_record(
+            post=form.cleaned_data["post"], source=form.cleaned_data["source"],
+            requester=form.cleaned_data["requester"], reason=form.cleaned_data["reason"],
+            received_at=form.cleaned_data["received_at"], by=request.user,
+        )
+        # The admin goes on with ``obj`` (its log entry, its redirect): make it the saved row.
+        obj.pk, obj.deadline, obj.recorded_by, obj.state = recorded.pk, recorded.deadline, request.user, recorded.state
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        add_never_cache_headers(response)
+        return response
 
 
 @admin.register(ApprovalRoute)
@@ -247,3 +412,42 @@ class ApprovalRouteAdmin(admin.ModelAdmin):
     has_view_permission = has_add_permission = has_change_permission = has_delete_permission = (
         lambda self, request, obj=None: request.user.is_active and request.user.is_superuser
     )
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Each user edits their own preference, and only theirs (superusers included: it is a
+    personal choice, not configuration). The list is the user's own form."""
+
+    fields = ["daily_digest"]
+
+    def _staff(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(user=request.user.pk)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._staff(request) and (obj is None or obj.user_id == request.user.pk)
+
+    has_change_permission = has_view_permission
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if not self._staff(request):
+            raise PermissionDenied
+        # Created on first visit: every user has exactly one, and "no row" already means "immediate".
+        preference, _created = NotificationPreference.objects.get_or_create(user=request.user)
+        return HttpResponseRedirect(reverse("admin:moderation_notificationpreference_change", args=[preference.pk]))
+
+    def response_change(self, request: HttpRequest, obj):
+        self.message_user(request, gettext("Đã lưu tùy chọn thông báo."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:moderation_notificationpreference_change", args=[obj.pk]))

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgunits.roles import Perm
@@ -39,8 +40,22 @@ def send(*, subject: str, body: str, recipients: list[str]) -> int:
     return send_mass_mail(messages, fail_silently=False)
 
 
+def _when(value) -> str:
+    """A time as the editor reads it: local, day first (not the database's UTC ISO form)."""
+    return timezone.localtime(value).strftime("%H:%M %d/%m/%Y") if value else "—"
+
+
 def _post_people(post) -> list:
+    """The editors who answer for a post: its author and whoever last submitted it (a colleague
+    of the same unit may submit the author's draft; both must hear what became of it)."""
+    from .models import Submission
+
     people = [post.created_by]
+    submitter_id = (
+        Submission.objects.filter(post=post).order_by("-submitted_at", "-pk").values_list("submitted_by", flat=True).first()
+    )
+    if submitter_id is not None and submitter_id != post.created_by_id:
+        people.append(get_user_model().objects.filter(pk=submitter_id).first())
     return [p for p in people if p is not None]
 
 
@@ -48,9 +63,20 @@ def notify_submitted(*, submission_id: int) -> None:
     from .models import NotificationPreference, Submission
     from .routing import approvers_to_notify
 
-    submission = Submission.objects.select_related("post", "approving_unit", "post__unit").get(pk=submission_id)
-    digest_users = set(NotificationPreference.objects.filter(daily_digest=True).values_list("user_id", flat=True))
-    approvers = [u for u in approvers_to_notify(submission.approving_unit) if u.pk not in digest_users]
+    submission = Submission.objects.select_related("post", "approving_unit", "post__unit", "revision").get(pk=submission_id)
+    authors = {submission.submitted_by_id, submission.post.created_by_id}
+    # The nearest level with an active approver who is not the post's author: an author who
+    # approves at that level cannot decide, so the post would otherwise wait unseen.
+    unit, approvers = submission.approving_unit, []
+    while unit is not None and not approvers:
+        approvers = [u for u in approvers_to_notify(unit) if u.pk not in authors]
+        unit = unit.parent if approvers == [] and unit.parent_id else None
+    digest_users = set(
+        NotificationPreference.objects.filter(daily_digest=True, user__in=[u.pk for u in approvers])
+        .values_list("user_id", flat=True)
+    )
+    # Digest users hear once a day instead (``send_daily_digests``).
+    approvers = [u for u in approvers if u.pk not in digest_users]
     _queue(
         _("[Chờ duyệt] %(title)s") % {"title": submission.revision.title},
         _("Bài viết “%(title)s” của %(unit)s đang chờ anh/chị duyệt.\nCảnh báo quy chế: %(n)d.")
@@ -69,7 +95,7 @@ def notify_decided(*, submission_id: int) -> None:
     else:
         subject = _("[Trả lại] %(title)s")
         body = _("Bài viết “%(title)s” được trả lại để sửa. Lý do: %(reason)s")
-    values = {"title": submission.revision.title, "when": submission.publish_at, "reason": submission.reason}
+    values = {"title": submission.revision.title, "when": _when(submission.publish_at), "reason": submission.reason}
     _queue(subject % values, body % values, _emails([submission.submitted_by, *_post_people(submission.post)]))
 
 
@@ -105,9 +131,10 @@ def notify_takedown_requested(*, request_id: int) -> None:
     request = TakedownRequest.objects.select_related("post", "post__unit").get(pk=request_id)
     approvers = approvers_to_notify(approving_unit_for(request.post.unit))
     _queue(
-        _("[Yêu cầu gỡ bài, hạn %(deadline)s] %(title)s") % {"deadline": request.deadline, "title": request.post.title},
+        _("[Yêu cầu gỡ bài, hạn %(deadline)s] %(title)s") % {"deadline": _when(request.deadline), "title": request.post.title},
         _("%(requester)s yêu cầu gỡ bài “%(title)s”. Hạn xử lý: %(deadline)s.\n%(reason)s")
-        % {"requester": request.requester, "title": request.post.title, "deadline": request.deadline, "reason": request.reason},
+        % {"requester": request.requester, "title": request.post.title, "deadline": _when(request.deadline),
+           "reason": request.reason},
         _emails(approvers),
     )
 
@@ -122,7 +149,7 @@ def notify_takedown_escalated(*, request_id: int) -> None:
     _queue(
         _("[Quá hạn gỡ bài] %(title)s") % {"title": request.post.title},
         _("Yêu cầu gỡ bài “%(title)s” của %(requester)s đã quá hạn %(deadline)s mà chưa được xử lý.")
-        % {"title": request.post.title, "requester": request.requester, "deadline": request.deadline},
+        % {"title": request.post.title, "requester": request.requester, "deadline": _when(request.deadline)},
         _emails(approvers_to_notify(above)),
     )
 

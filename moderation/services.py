@@ -294,10 +294,13 @@ def post_publish_imported(
 
 
 def _end_publication(post: Post, action: str, *, by: AbstractBaseUser, reason: str) -> None:
+    data = {}
     if post.live_revision_id is not None and target_state(action, post.status) is None:
-        # A live post whose working copy is being edited: the live copy is what is removed.
+        # A live post whose working copy is being edited: the live copy is what is removed. The
+        # audit row keeps the working copy's real state too, so the log's chain of states holds.
+        data["working_copy_state"] = post.status
         post.status = PostStatus.PUBLISHED
-    _move(post, action, actor=by, reason=reason)
+    _move(post, action, actor=by, reason=reason, **data)
     _supersede_pending(post)
     post.live_revision = None
     post.save(update_fields=["live_revision"])

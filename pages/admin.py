@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orgunits.admin_scoping import UnitScopedAdminMixin
 from orgunits.managers import subtree_q
 from orgunits.roles import Perm
-from orgunits.selectors import units_for_user
+from orgunits.selectors import units_for_user, user_has_unit_perm
 from vietfront.text import search_key
 
 from . import services
@@ -34,7 +36,7 @@ from .models import (
     Tag,
     Topic,
 )
-from .selectors import access_post_draft, images_writable_by, pages_writable_by
+from .selectors import access_post_draft, images_writable_by, may_see_drafts_q, pages_writable_by
 from .staging import discard_staged
 
 
@@ -241,8 +243,270 @@ class PostDocumentInline(admin.TabularInline):
         return self._may(request, obj)
 
 
+
+class PostWorkflowAdminMixin:
+    """The editors' and approvers' side of moderation on the post change form.
+
+    Editors submit ("Gửi duyệt" saves what they typed, then submits it, so a refused submission
+    loses nothing) and withdraw; approvers above the post's unit see its drafts read-only and
+    take it down. Every step calls ``moderation.services``, which checks the role and the state;
+    this class only turns their refusals into Vietnamese messages.
+    """
+
+    SUBMIT_BUTTON = "_gui_duyet"
+
+    # --- who sees what: approvers read the drafts of the units they approve -----------------
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = admin.ModelAdmin.get_queryset(self, request)  # the mixin's EDIT-only scope, widened
+        return qs.filter(may_see_drafts_q(request.user))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or self._may(request, Perm.APPROVE, None)
+
+    def has_view_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return super().has_view_permission(request, obj) or self._may(request, Perm.APPROVE, obj)
+
+    # --- the read-only panel ---------------------------------------------------------------
+    def get_fieldsets(self, request: HttpRequest, obj: Post | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return ((_("Kiểm duyệt"), {"fields": ("workflow_panel",)}), *fieldsets)
+
+    @admin.display(description=_("tình trạng kiểm duyệt"))
+    def workflow_panel(self, obj: Post) -> str:
+        from moderation.models import AuditEntry, Submission
+        from moderation.states import Action
+
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = [(gettext("Trạng thái"), format_html("<strong>{}</strong>", obj.get_status_display()))]
+        live = obj.live_revision
+        if live is not None:
+            rows.append((gettext("Đang hiển thị công khai"), format_html(
+                "{} (v{}){}", live.title, live.number,
+                gettext(", đăng lúc %(at)s") % {"at": _local(obj.published_at)} if obj.published_at else "",
+            )))
+        else:
+            rows.append((gettext("Đang hiển thị công khai"), gettext("Không")))
+        submission = (
+            Submission.objects.filter(post=obj).select_related("approving_unit", "decided_by", "revision")
+            .order_by("-submitted_at", "-pk").first()
+        )
+        findings: list[dict] = []
+        findings_at = None
+        if submission is not None:
+            text = gettext("v%(n)d gửi lúc %(at)s tới %(unit)s: %(state)s") % {
+                "n": submission.revision.number, "at": _local(submission.submitted_at),
+                "unit": submission.approving_unit.name, "state": submission.get_state_display(),
+            }
+            if submission.decided_by_id:
+                text += gettext(" — %(who)s, %(at)s") % {"who": submission.decided_by, "at": _local(submission.decided_at)}
+            if submission.reason:
+                text += gettext(". Lý do, ghi chú: %(reason)s") % {"reason": submission.reason}
+            if submission.state == Submission.State.APPROVED and submission.publish_at:
+                text += gettext(". Đăng lúc %(at)s") % {"at": _local(submission.publish_at)}
+            rows.append((gettext("Lần gửi duyệt gần nhất"), text))
+            findings, findings_at = submission.findings, submission.submitted_at
+        # A refused submission leaves no Submission, only an audit row with the findings; the
+        # editor must see those, newest first.
+        blocked = (
+            AuditEntry.objects.filter(post=obj, action=Action.RULES_BLOCKED).order_by("-at", "-pk")
+            .values_list("at", "data").first()
+        )
+        if blocked is not None and (findings_at is None or blocked[0] >= findings_at):
+            findings = blocked[1].get("findings", [])
+            rows.append((gettext("Lần kiểm tra quy chế gần nhất"), gettext("Bị chặn lúc %(at)s") % {"at": _local(blocked[0])}))
+        panel = format_html_join("", "<div><span class=\"wf-label\">{}:</span> {}</div>", rows)
+        if findings:
+            items = format_html_join(
+                "", '<li class="wf-{}">{} {}</li>',
+                (
+                    ("block" if f.get("severity") == "block" else "warn",
+                     gettext("[Chặn]") if f.get("severity") == "block" else gettext("[Cảnh báo]"), f.get("message", ""))
+                    for f in findings
+                ),
+            )
+            panel = format_html('{}<ul class="wf-findings">{}</ul>', panel, items)
+        elif submission is not None or blocked is not None:
+            panel = format_html("{}<div>{}</div>", panel, gettext("Không có cảnh báo quy chế."))
+        return format_html('<div class="wf-panel">{}</div>', panel)
+
+    # --- buttons on the change form --------------------------------------------------------
+    def render_change_form(self, request: HttpRequest, context: dict, add: bool = False, change: bool = False,
+                           form_url: str = "", obj: Post | None = None):
+        context["workflow"] = self._workflow_buttons(request, obj) if obj is not None else {
+            "can_submit": self.has_add_permission(request), "submit_button": self.SUBMIT_BUTTON,
+        }
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def _workflow_buttons(self, request: HttpRequest, obj: Post) -> dict[str, Any]:
+        from moderation.routing import approving_unit_for
+        from moderation.states import Action, target_state
+
+        may_edit = self.has_change_permission(request, obj)
+        live = obj.live_revision_id is not None
+        may_take_down = live and user_has_unit_perm(user=request.user, perm=Perm.APPROVE, unit=approving_unit_for(obj.unit))
+        info = self.opts.app_label, self.opts.model_name
+        return {
+            "submit_button": self.SUBMIT_BUTTON,
+            # Submitting a post that awaits review or is live unchanged is refused by the service
+            # anyway; the button is offered where a save could make it valid (any edit returns
+            # the post to draft), so it is hidden only where the state forbids it outright.
+            "can_submit": may_edit,
+            "can_withdraw": may_edit and (live or target_state(Action.WITHDRAW, obj.status) is not None),
+            "withdraw_url": reverse(f"admin:{info[0]}_{info[1]}_withdraw", args=[obj.pk]),
+            "can_take_down": may_take_down,
+            "take_down_url": reverse(f"admin:{info[0]}_{info[1]}_take_down", args=[obj.pk]),
+            "takedown_request_url": (
+                f"{reverse('admin:moderation_takedownrequest_add')}?post={obj.pk}" if may_take_down else ""
+            ),
+        }
+
+    def response_add(self, request: HttpRequest, obj: Post, post_url_continue: str | None = None) -> HttpResponse:
+        if self.SUBMIT_BUTTON in request.POST:
+            self.message_user(request, gettext("Đã lưu bài viết."), messages.SUCCESS)
+            self._submit_for_review(request, obj)
+            return HttpResponseRedirect(reverse("admin:pages_post_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Post) -> HttpResponse:
+        if self.SUBMIT_BUTTON in request.POST:
+            self.message_user(request, gettext("Đã lưu bài viết."), messages.SUCCESS)
+            self._submit_for_review(request, obj)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:
+            # Tags and documents are saved after ``save_model``: ask moderation again once they
+            # are, or a tag changed on a submitted or live post would skip review.
+            from moderation.services import post_content_changed
+
+            post_content_changed(post=form.instance, by=request.user)
+
+    def _submit_for_review(self, request: HttpRequest, post: Post) -> bool:
+        from moderation.services import RegulationBlocked, post_submit
+
+        try:
+            submission = post_submit(post=post, by=request.user)
+        except RegulationBlocked as exc:
+            self.message_user(
+                request, gettext("Chưa gửi duyệt được: bài viết chưa đáp ứng quy chế. Nội dung đã được lưu; "
+                                 "hãy sửa các điểm sau rồi gửi lại."), messages.ERROR,
+            )
+            for finding in exc.findings:
+                level = messages.ERROR if finding.get("severity") == "block" else messages.WARNING
+                self.message_user(request, finding.get("message", ""), level)
+            return False
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(request, _refusal(exc), messages.ERROR)
+            return False
+        self.message_user(
+            request, gettext("Đã gửi duyệt tới %(unit)s.") % {"unit": submission.approving_unit.name}, messages.SUCCESS
+        )
+        for finding in submission.warning_findings:
+            self.message_user(request, gettext("Cảnh báo: %(m)s") % {"m": finding.get("message", "")}, messages.WARNING)
+        return True
+
+    # --- withdraw and take down: a confirmation page each ----------------------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/rut-bai/", self.admin_site.admin_view(self.withdraw_view),
+                 name=f"{info[0]}_{info[1]}_withdraw"),
+            path("<path:object_id>/go-bai/", self.admin_site.admin_view(self.take_down_view),
+                 name=f"{info[0]}_{info[1]}_take_down"),
+            *super().get_urls(),
+        ]
+
+    def withdraw_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        from moderation.services import post_withdraw
+
+        return self._removal_view(
+            request, object_id, title=gettext("Rút bài"), reason_required=False,
+            intro=gettext("Bài viết sẽ không còn hiển thị công khai (hoặc sẽ không được đăng). "
+                          "Có thể sửa và gửi duyệt lại sau."),
+            perform=lambda post, reason: post_withdraw(post=post, by=request.user, reason=reason),
+            done=gettext("Đã rút bài viết."),
+        )
+
+    def take_down_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        from moderation.services import post_take_down
+
+        return self._removal_view(
+            request, object_id, title=gettext("Gỡ bài"), reason_required=True,
+            intro=gettext("Bài viết bị gỡ khỏi trang công khai ngay lập tức; các yêu cầu gỡ bài đang mở "
+                          "được đóng lại. Lý do được ghi vào nhật ký và gửi cho người soạn."),
+            perform=lambda post, reason: post_take_down(post=post, by=request.user, reason=reason),
+            done=gettext("Đã gỡ bài viết."),
+        )
+
+    def _removal_view(self, request: HttpRequest, object_id: str, *, title: str, intro: str,
+                      reason_required: bool, perform, done: str) -> HttpResponse:
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied
+        post = self.get_queryset(request).select_related("unit", "live_revision").filter(pk=_int_or_none(object_id)).first()
+        if post is None:
+            raise Http404("No such post.")
+        reason = request.POST.get("reason", "").strip() if request.method == "POST" else ""
+        if request.method == "POST":
+            try:
+                perform(post, reason)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, _refusal(exc), messages.ERROR)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:pages_post_change", args=[post.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "original": post, "title": f"{title}: {post.title}", "action_title": title,
+            "intro": intro, "reason": reason, "reason_required": reason_required,
+        }
+        response = TemplateResponse(request, "admin/pages/post/workflow_action.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    # --- changelist actions ----------------------------------------------------------------
+    @admin.action(description=_("Gửi duyệt các bài đã chọn"), permissions=["change"])
+    def submit_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = sum(self._submit_for_review(request, post) for post in queryset.select_related("unit"))
+        self.message_user(request, gettext("Đã gửi duyệt %(n)d bài viết.") % {"n": done},
+                          messages.SUCCESS if done else messages.WARNING)
+
+    @admin.action(description=_("Rút các bài đã chọn"), permissions=["change"])
+    def withdraw_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from moderation.services import post_withdraw
+
+        done = 0
+        for post in queryset.select_related("unit"):
+            try:
+                post_withdraw(post=post, by=request.user)
+                done += 1
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, f"{post.title}: {_refusal(exc)}", messages.ERROR)
+        self.message_user(request, gettext("Đã rút %(n)d bài viết.") % {"n": done},
+                          messages.SUCCESS if done else messages.WARNING)
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if str(value).isdigit() else None
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%H:%M %d/%m/%Y") if value else ""
+
+
+def _refusal(exc: Exception) -> str:
+    """The Vietnamese message of a service's refusal; never a traceback."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    return str(exc) or gettext("Bạn không có quyền thực hiện thao tác này.")
+
+
 @admin.register(Post)
-class PostAdmin(PagesScopedAdmin):
+class PostAdmin(PostWorkflowAdminMixin, PagesScopedAdmin):
     form = PostAdminForm
     unit_lookup = "unit"
     list_display = ("title", "unit", "topic", "status", "is_pinned", "updated_at", "updated_by")
@@ -251,8 +515,10 @@ class PostAdmin(PagesScopedAdmin):
     search_fields = ("title",)
     date_hierarchy = "updated_at"
     autocomplete_fields = ("page", "cover", "tags")
-    readonly_fields = ("status", "published_at", "slug", "created_at", "created_by", "updated_at", "updated_by")
+    readonly_fields = ("status", "published_at", "slug", "created_at", "created_by", "updated_at", "updated_by",
+                       "workflow_panel")
     inlines = [PostDocumentInline]
+    actions = ["submit_selected", "withdraw_selected"]
     fieldsets = (
         (None, {"fields": ("page", "title", "summary", "body")}),
         (_("Ảnh đại diện"), {"fields": ("cover", "cover_upload", "cover_upload_token", "cover_alt", "cover_credit")}),
@@ -314,7 +580,7 @@ class PostAdmin(PagesScopedAdmin):
         return [
             path("<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view),
                  name=f"{info[0]}_{info[1]}_preview"),
-            *super().get_urls(),
+            *super().get_urls(),  # the workflow's pages come first, then the admin's own
         ]
 
     def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
