@@ -96,6 +96,24 @@ def _supersede_pending(post: Post) -> None:
     Submission.objects.filter(post=post, state=Submission.State.PENDING).update(state=Submission.State.SUPERSEDED)
 
 
+def _new_revision(post: Post, *, by: AbstractBaseUser | None) -> Revision:
+    """Snapshot the locked ``post`` as its next revision."""
+    content = snapshot_post(post)
+    number = (Revision.objects.filter(post=post).aggregate(n=Max("number"))["n"] or 0) + 1
+    return Revision.objects.create(
+        post=post,
+        number=number,
+        title=content["title"],
+        summary=content["summary"],
+        body=content["body"],
+        topic_id=content["topic_id"],
+        cover_id=content["cover_id"],
+        content=content,
+        content_hash=content_hash(content),
+        created_by=by,
+    )
+
+
 def _has_blocking(findings: list[dict]) -> bool:
     return any(f.get("severity") == "block" for f in findings)
 
@@ -117,20 +135,7 @@ def post_submit(*, post: Post, by: AbstractBaseUser) -> Submission:
             _audit(post=post, actor=by, action=Action.RULES_BLOCKED, from_state=post.status, findings=findings)
             blocked = findings
         else:
-            content = snapshot_post(post)
-            number = (Revision.objects.filter(post=post).aggregate(n=Max("number"))["n"] or 0) + 1
-            revision = Revision.objects.create(
-                post=post,
-                number=number,
-                title=content["title"],
-                summary=content["summary"],
-                body=content["body"],
-                topic_id=content["topic_id"],
-                cover_id=content["cover_id"],
-                content=content,
-                content_hash=content_hash(content),
-                created_by=by,
-            )
+            revision = _new_revision(post, by=by)
             _supersede_pending(post)
             submission = Submission.objects.create(
                 post=post,
@@ -139,7 +144,7 @@ def post_submit(*, post: Post, by: AbstractBaseUser) -> Submission:
                 findings=findings,
                 submitted_by=by,
             )
-            _move(post, Action.SUBMIT, actor=by, revision=number, findings=findings)
+            _move(post, Action.SUBMIT, actor=by, revision=revision.number, findings=findings)
             transaction.on_commit(partial(notifications.notify_submitted, submission_id=submission.pk))
     if blocked is not None:
         raise RegulationBlocked(blocked)
@@ -277,13 +282,7 @@ def post_publish_imported(
         post = _locked(post)
         if post.live_revision_id is not None:
             return post
-        content = snapshot_post(post)
-        number = (Revision.objects.filter(post=post).aggregate(n=Max("number"))["n"] or 0) + 1
-        revision = Revision.objects.create(
-            post=post, number=number, title=content["title"], summary=content["summary"], body=content["body"],
-            topic_id=content["topic_id"], cover_id=content["cover_id"], content=content,
-            content_hash=content_hash(content), created_by=by or post.created_by,
-        )
+        revision = _new_revision(post, by=by or post.created_by)
         previous = post.status
         post.status = PostStatus.PUBLISHED
         post.live_revision = revision
