@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "orgunits.apps.OrgUnitsConfig",
     "pages",
     "moderation",
+    "rollout.apps.RolloutConfig",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["vietfront.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -13,6 +13,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("quan-tri/", admin.site.urls),
     path("tai-khoan/", include("orgunits.urls")),
+    path("bang-dieu-khien/", include("rollout.urls")),
+    path("van-ban/", include("rollout.public_urls")),
     path("", include("pages.urls")),
 ]
 

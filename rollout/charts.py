@@ -1,0 +1,136 @@
+"""Server-rendered SVG charts: geometry here, markup in ``rollout/includes/*.svg.html``.
+
+No JavaScript and nothing fetched from elsewhere. Each chart carries a title and a description
+for screen readers, and the page puts the same numbers in a table next to it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+WIDTH = 400
+BAR_ROW = 34  # a label line above each bar
+BAR_TOP = 18
+BAR_HEIGHT = 12
+LINE_HEIGHT = 220
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 36, 392, 12, 190
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float | None
+    y: float
+    width: float
+    text: str
+    url: str | None
+    reached: bool
+
+
+@dataclass
+class BarChart:
+    title: str
+    description: str
+    bars: list[Bar]
+    height: int
+    target_x: float
+    target_label: str
+    width: int = WIDTH
+
+
+def bar_chart(*, title: str, rows: list[tuple[str, float | None, str | None]], target: float) -> BarChart:
+    """Horizontal bars of percentages (0–100), one per ``(label, percent, url)``, against a
+    dashed target line."""
+    bars = []
+    for i, (label, value, url) in enumerate(rows):
+        y = i * BAR_ROW
+        width = 0.0 if value is None else WIDTH * max(0.0, min(value, 100.0)) / 100
+        text = "–" if value is None else f"{value:.1f}%".replace(".", ",")
+        bars.append(Bar(label, value, y, round(width, 1), text, url, value is not None and value >= target))
+    below = sum(1 for b in bars if not b.reached)
+    description = _("%(n)s đơn vị; %(below)s đơn vị dưới chỉ tiêu %(target)s%%.") % {
+        "n": len(bars), "below": below, "target": f"{target:g}",
+    }
+    return BarChart(
+        title=title,
+        description=description,
+        bars=bars,
+        height=max(1, len(bars)) * BAR_ROW + 4,
+        target_x=round(WIDTH * target / 100, 1),
+        target_label=f"{target:g}%",
+    )
+
+
+@dataclass
+class Series:
+    label: str
+    css: str
+    points: list[tuple[float, float, str]]  # x, y, tooltip
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{x},{y}" for x, y, _ in self.points)
+
+
+@dataclass
+class LineChart:
+    title: str
+    description: str
+    series: list[Series]
+    x_labels: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    targets: list[tuple[float, str]]
+    width: int = WIDTH
+    height: int = LINE_HEIGHT
+    left: int = PLOT_LEFT
+    right: int = PLOT_RIGHT
+    top: int = PLOT_TOP
+    bottom: int = PLOT_BOTTOM
+
+
+def _y(pct: float) -> float:
+    return round(PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * max(0.0, min(pct, 100.0)) / 100, 1)
+
+
+def line_chart(
+    *,
+    title: str,
+    dates: list[datetime.date],
+    series: list[tuple[str, str, list[float | None]]],
+    targets: list[tuple[float, str]],
+) -> LineChart:
+    """Percentages over time: one line per ``(label, css class, values)``, dashed target lines."""
+    n = len(dates)
+    span = PLOT_RIGHT - PLOT_LEFT
+
+    def x(i: int) -> float:
+        return round(PLOT_LEFT + (span * i / (n - 1) if n > 1 else span / 2), 1)
+
+    drawn = []
+    for label, css, values in series:
+        points = [
+            (x(i), _y(v), f"{label}, {dates[i]:%m/%Y}: {v:.1f}%".replace(".", ","))
+            for i, v in enumerate(values)
+            if v is not None
+        ]
+        drawn.append(Series(label, css, points))
+    step = max(1, n // 6)
+    x_labels = [(x(i), f"{d:%m/%y}") for i, d in enumerate(dates) if i % step == 0 or i == n - 1]
+    y_ticks = [(_y(p), f"{p}%") for p in (0, 25, 50, 75, 100)]
+    last = ", ".join(f"{s.label} {s.points[-1][2].rsplit(': ', 1)[-1]}" for s in drawn if s.points)
+    description = (
+        _("Từ %(start)s đến %(end)s. Cuối kỳ: %(last)s.")
+        % {"start": f"{dates[0]:%m/%Y}", "end": f"{dates[-1]:%m/%Y}", "last": last}
+        if dates else ""
+    )
+    return LineChart(
+        title=title,
+        description=description,
+        series=drawn,
+        x_labels=x_labels,
+        y_ticks=y_ticks,
+        targets=[(_y(t), label) for t, label in targets],
+    )

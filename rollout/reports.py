@@ -1,0 +1,253 @@
+"""The dashboard's figures as tables (for the page and the exports alike), with their links."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from orgunits.models import OrgUnit, UnitKind
+from pages.models import PageStatus
+
+from .selectors import SILENT_DAYS, Dashboard, TargetFigure, percent, units_short
+from .tables import DATE, DATETIME, HOURS, INT, PCT, TEXT, Column, Row, Table
+
+#: Approving units shown on the page (slowest first); the export lists them all.
+APPROVAL_ROWS_SHOWN = 25
+
+
+def dashboard_url(unit: OrgUnit) -> str:
+    return f"{reverse('rollout:dashboard')}?{urlencode({'unit': unit.pk})}"
+
+
+def list_url(unit: OrgUnit, which: str, target_id: int | None = None) -> str:
+    params: dict[str, object] = {"unit": unit.pk, "which": which}
+    if target_id is not None:
+        params["target"] = target_id
+    return f"{reverse('rollout:units')}?{urlencode(params)}"
+
+
+def _unit_label(unit: OrgUnit) -> str:
+    return unit.name
+
+
+def targets_table(d: Dashboard) -> Table:
+    table = Table(
+        key="chi-tieu",
+        title=_("Chỉ tiêu triển khai"),
+        columns=[
+            Column(_("Chỉ tiêu")), Column(_("Cấp được đo")), Column(_("Đạt"), INT), Column(_("Tổng số"), INT),
+            Column(_("Tỷ lệ (%)"), PCT), Column(_("Chỉ tiêu (%)"), INT), Column(_("Còn thiếu (điểm %)"), PCT),
+            Column(_("Còn thiếu (đơn vị)"), INT),
+        ],
+    )
+    for f in d.targets:
+        table.rows.append(
+            Row(
+                [f.target.name, UnitKind(f.target.unit_kind).label, f.met, f.total, f.percent,
+                 f.target.target_percent, f.gap_points, f.units_short],
+                links={2: list_url(d.root, "met", f.target.pk), 7: list_url(d.root, "missing", f.target.pk)},
+            )
+        )
+    return table
+
+
+def target_breakdown_table(d: Dashboard, f: TargetFigure) -> Table:
+    table = Table(
+        key=f"chi-tieu-{f.target.pk}",
+        title=f.target.name,
+        caption=_("Theo đơn vị trực thuộc %(unit)s") % {"unit": d.root.name},
+        columns=[
+            Column(_("Đơn vị")), Column(_("Đạt"), INT), Column(_("Tổng số"), INT), Column(_("Tỷ lệ (%)"), PCT),
+            Column(_("Chưa đạt"), INT), Column(_("Còn thiếu để đạt chỉ tiêu (đơn vị)"), INT),
+        ],
+    )
+    for cell in f.by_child:
+        is_root = cell.unit.pk == d.root.pk
+        links = {1: list_url(cell.unit, "met", f.target.pk), 4: list_url(cell.unit, "missing", f.target.pk)}
+        if not is_root:
+            links[0] = dashboard_url(cell.unit)
+        label = _("%(unit)s (chính đơn vị này)") % {"unit": cell.unit.name} if is_root else _unit_label(cell.unit)
+        table.rows.append(
+            Row(
+                [label, cell.met, cell.total, cell.percent, cell.total - cell.met,
+                 units_short(f.target.target_percent, cell.met, cell.total)],
+                links=links,
+            )
+        )
+    table.rows.append(
+        Row(
+            [_("Tổng"), f.met, f.total, f.percent, f.total - f.met, f.units_short],
+            links={1: list_url(d.root, "met", f.target.pk), 4: list_url(d.root, "missing", f.target.pk)},
+            is_total=True,
+        )
+    )
+    return table
+
+
+def kinds_table(d: Dashboard) -> Table:
+    table = Table(
+        key="theo-cap",
+        title=_("Trang cộng đồng theo cấp"),
+        columns=[
+            Column(_("Cấp")), Column(_("Số đơn vị"), INT), Column(_("Có trang đang hoạt động"), INT),
+            Column(_("Tỷ lệ (%)"), PCT), Column(_("Trang im lặng từ %(days)s ngày") % {"days": SILENT_DAYS}, INT),
+        ],
+    )
+    for k in d.kinds:
+        table.rows.append(
+            Row([UnitKind(k.kind).label, k.total, k.active_pages, k.percent, k.silent_pages])
+        )
+    return table
+
+
+def children_table(d: Dashboard) -> Table:
+    table = Table(
+        key="don-vi",
+        title=_("Trang cộng đồng theo đơn vị trực thuộc"),
+        columns=[
+            Column(_("Đơn vị")), Column(_("Số đơn vị (kể cả cấp dưới)"), INT), Column(_("Có trang đang hoạt động"), INT),
+            Column(_("Tỷ lệ (%)"), PCT), Column(_("Trang im lặng từ %(days)s ngày") % {"days": SILENT_DAYS}, INT),
+        ],
+    )
+    for unit in d.children:
+        total, active, silent = d.child_pages.get(unit.pk, (0, 0, 0))
+        table.rows.append(
+            Row(
+                [unit.name, total, active, percent(active, total), silent],
+                links={0: dashboard_url(unit), 4: list_url(unit, "silent")},
+            )
+        )
+    total, active, silent = (sum(v[i] for v in d.child_pages.values()) for i in range(3))
+    table.rows.append(
+        Row([_("Tổng"), total, active, percent(active, total), silent], links={4: list_url(d.root, "silent")},
+            is_total=True)
+    )
+    return table
+
+
+def _activity_table(d: Dashboard, key: str, title: str, periods: list[datetime.date], counts, kind: str) -> Table:
+    table = Table(key=key, title=title, columns=[Column(_("Đơn vị")), *(Column(_label(p, kind), INT) for p in periods),
+                                                 Column(_("Cộng"), INT)])
+    units = ([d.root] if d.root.pk in counts else []) + d.children
+    totals = [0] * len(periods)
+    for unit in units:
+        values = [counts.get(unit.pk, {}).get(p, 0) for p in periods]
+        totals = [a + b for a, b in zip(totals, values, strict=True)]
+        label = _("%(unit)s (chính đơn vị này)") % {"unit": unit.name} if unit.pk == d.root.pk else unit.name
+        links = {} if unit.pk == d.root.pk else {0: dashboard_url(unit)}
+        table.rows.append(Row([label, *values, sum(values)], links=links))
+    table.rows.append(Row([_("Tổng"), *totals, sum(totals)], is_total=True))
+    return table
+
+
+def _label(period: datetime.date, kind: str) -> str:
+    return period.strftime("%d/%m") if kind == "week" else period.strftime("%m/%Y")
+
+
+def weekly_table(d: Dashboard) -> Table:
+    return _activity_table(d, "bai-dang-theo-tuan", _("Bài đăng theo tuần (tuần bắt đầu từ thứ Hai)"), d.weeks, d.weekly, "week")
+
+
+def monthly_table(d: Dashboard) -> Table:
+    return _activity_table(d, "bai-dang-theo-thang", _("Bài đăng theo tháng"), d.months, d.monthly, "month")
+
+
+def approval_table(d: Dashboard) -> Table:
+    table = Table(
+        key="thoi-gian-duyet",
+        title=_("Thời gian duyệt bài (90 ngày gần đây)"),
+        caption=_("Các đơn vị duyệt chậm nhất trước."),
+        display_limit=APPROVAL_ROWS_SHOWN,
+        columns=[
+            Column(_("Đơn vị duyệt")), Column(_("Số bài đã quyết định"), INT),
+            Column(_("Trung vị (giờ)"), HOURS), Column(_("90% bài được duyệt trong (giờ)"), HOURS),
+        ],
+    )
+    for a in sorted(d.approval, key=lambda a: -(a.p90_hours or 0)):
+        table.rows.append(Row([a.name, a.decided, a.median_hours, a.p90_hours]))
+    return table
+
+
+def queue_table(d: Dashboard) -> Table:
+    table = Table(
+        key="hang-cho-qua-han",
+        title=_("Bài chờ duyệt và quá hạn 48 giờ"),
+        display_limit=APPROVAL_ROWS_SHOWN,
+        columns=[
+            Column(_("Đơn vị duyệt")), Column(_("Đang chờ duyệt"), INT), Column(_("Chờ quá 48 giờ"), INT),
+            Column(_("Gửi sớm nhất lúc"), DATETIME),
+        ],
+    )
+    for q in d.queue:
+        table.rows.append(Row([q.name, q.pending, q.overdue, q.oldest]))
+    return table
+
+
+def timeline_table(d: Dashboard) -> Table:
+    kinds = list(d.timeline)
+    totals = {k.kind: k.total for k in d.kinds}
+    columns = [Column(_("Cuối tháng"), DATE)]
+    for kind in kinds:
+        label = UnitKind(kind).label
+        columns += [Column(_("%(kind)s: trang hoạt động") % {"kind": label}, INT),
+                    Column(_("%(kind)s: tỷ lệ (%%)") % {"kind": label}, PCT)]
+    table = Table(key="theo-thoi-gian", title=_("Trang đang hoạt động cuối mỗi tháng"), columns=columns)
+    if not kinds:
+        return table
+    for i, (day, _count) in enumerate(d.timeline[kinds[0]]):
+        cells: list[object] = [day]
+        for kind in kinds:
+            active = d.timeline[kind][i][1]
+            cells += [active, percent(active, totals.get(kind, 0))]
+        table.rows.append(Row(cells))
+    return table
+
+
+def dashboard_tables(d: Dashboard) -> dict[str, Table]:
+    tables = [targets_table(d), *(target_breakdown_table(d, f) for f in d.targets), kinds_table(d)]
+    if d.children:
+        tables.append(children_table(d))
+    tables += [weekly_table(d), monthly_table(d), approval_table(d), queue_table(d), timeline_table(d)]
+    return {t.key: t for t in tables}
+
+
+WHICH_TITLES = {
+    "met": _("Đơn vị đã đạt"),
+    "missing": _("Đơn vị chưa đạt"),
+    "silent": _("Trang im lặng từ 30 ngày trở lên"),
+}
+
+
+def units_table(*, units: QuerySet[OrgUnit] | list[OrgUnit], title: str, request_host: str = "") -> Table:
+    """The list behind a number: each unit with its parent, page state and last publication."""
+    table = Table(
+        key="danh-sach",
+        title=title,
+        columns=[
+            Column(_("STT"), INT), Column(_("Đơn vị")), Column(_("Đơn vị cấp trên")), Column(_("Cấp")),
+            Column(_("Trạng thái trang")), Column(_("Bài đăng gần nhất"), DATE), Column(_("Địa chỉ trang"), TEXT),
+        ],
+    )
+    for n, unit in enumerate(units, start=1):
+        status = PageStatus(unit.page_status).label if unit.page_status else _("Chưa có trang")
+        last = unit.last_published_at
+        public = unit.get_absolute_url()
+        table.rows.append(
+            Row(
+                [n, unit.name, unit.parent.name if unit.parent_id else "", UnitKind(unit.kind).label, status,
+                 last and _as_local_date(last), f"{request_host}{public}"],
+                links={1: public, 6: public},
+            )
+        )
+    return table
+
+
+def _as_local_date(value: datetime.datetime) -> datetime.date:
+    from django.utils import timezone
+
+    return timezone.localtime(value).date()
+

@@ -1,0 +1,592 @@
+"""Reads of the rollout: who may see which part of the dashboard, and every figure on it.
+
+Every figure is one SQL aggregation over a subtree, grouped by the child of the current unit
+that contains each row (a ``CASE`` over the children's MPTT intervals, see ``child_case``). The
+dashboard of the whole country costs the same small, fixed number of queries as a district's:
+one per active target plus one per table, never one per unit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.http import Http404
+from django.utils import timezone
+
+from moderation.models import Submission
+from orgunits.managers import subtree_q
+from orgunits.models import OrgUnit, UnitKind
+from orgunits.roles import Perm
+from orgunits.selectors import UserLike, unit_access_q
+from pages.models import CommunityPage, PageStatus, PageStatusChange, Post
+
+from .models import Condition, DocumentKind, OfficialDocument, RolloutTarget
+
+SILENT_DAYS = 30
+OVERDUE_HOURS = 48
+APPROVAL_WINDOW_DAYS = 90
+ACTIVITY_WEEKS = 12
+ACTIVITY_MONTHS = 12
+TIMELINE_MONTHS = 24
+#: Rollout levels, top down; the dashboard's tables follow this order.
+KIND_ORDER = [UnitKind.CENTRAL, UnitKind.PROVINCE, UnitKind.DISTRICT, UnitKind.COMMUNE]
+DASHBOARD_PERMS = (Perm.ADMIN, Perm.APPROVE)
+
+
+# --- scope --------------------------------------------------------------------------------------
+
+
+def dashboard_scope_q(user: UserLike, *, unit_ref: str = "") -> Q:
+    """Units in a subtree where ``user`` administers or approves: what their dashboard covers."""
+    return unit_access_q(user, Perm.ADMIN, unit_ref=unit_ref) | unit_access_q(user, Perm.APPROVE, unit_ref=unit_ref)
+
+
+def dashboard_roots(*, user: UserLike) -> list[OrgUnit]:
+    """The top-most units of the user's dashboard scope (the centre for a superuser).
+
+    Raises ``PermissionDenied`` for a user who neither administers nor approves anywhere
+    (an editor): the dashboard is for those who answer for a subtree. One query.
+    """
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        raise PermissionDenied
+    if user.is_superuser:
+        roots = list(OrgUnit.objects.filter(parent__isnull=True, is_active=True).order_by("tree_id"))
+    else:
+        # Grants sit on few units: keep those not inside another granted unit.
+        granted = list(
+            OrgUnit.objects.filter(
+                Q(user_grants__user=user.pk, user_grants__permission__codename__in=DASHBOARD_PERMS)
+                | Q(group_grants__group__user=user.pk, group_grants__permission__codename__in=DASHBOARD_PERMS)
+            ).distinct().order_by("tree_id", "lft")
+        )
+        roots = [
+            u for u in granted
+            if not any(o.tree_id == u.tree_id and o.lft < u.lft and u.rght < o.rght for o in granted)
+        ]
+    if not roots:
+        raise PermissionDenied
+    return roots
+
+
+def access_dashboard_unit(*, user: UserLike, unit_id: int | str) -> OrgUnit:
+    """A unit inside the user's dashboard scope; the same 404 for missing and forbidden."""
+    try:
+        pk = int(unit_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404("No such unit.") from exc
+    unit = OrgUnit.objects.filter(dashboard_scope_q(user), pk=pk).first()
+    if unit is None:
+        raise Http404("No such unit.")
+    return unit
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+
+def child_case(root: OrgUnit, children: Iterable[OrgUnit], prefix: str = "") -> Case:
+    """The id of the child of ``root`` whose interval holds the row's unit (``root``'s own id for
+    the root itself). ``prefix`` leads from the row to its unit, e.g. ``"unit__"``.
+
+    Rows are already filtered to ``root``'s subtree (same ``tree_id``), so a test on ``lft``
+    decides; the children's intervals are disjoint.
+    """
+    whens = [
+        When(**{f"{prefix}lft__gte": c.lft, f"{prefix}lft__lte": c.rght}, then=Value(c.pk)) for c in children
+    ]
+    return Case(*whens, default=Value(root.pk), output_field=IntegerField())
+
+
+def target_region(target: RolloutTarget, root: OrgUnit) -> OrgUnit | None:
+    """Where ``target`` is measured under ``root``: the smaller of the two subtrees, or None
+    when they do not meet."""
+    scope = target.scope
+    if scope is None or scope.tree_id != root.tree_id:
+        return root if scope is None else None
+    if scope.lft <= root.lft and root.rght <= scope.rght:
+        return root
+    if root.lft <= scope.lft and scope.rght <= root.rght:
+        return scope
+    return None
+
+
+def condition_expression(target: RolloutTarget, now: datetime.datetime) -> Exists:
+    """EXISTS(the row that makes an ``OrgUnit`` meet ``target``'s condition)."""
+    if target.condition == Condition.ACTIVE_PAGE:
+        return Exists(CommunityPage.objects.filter(unit=OuterRef("pk"), status=PageStatus.ACTIVE))
+    if target.condition == Condition.PUBLISHED_GUIDANCE:
+        documents = OfficialDocument.objects.published().filter(unit=OuterRef("pk"), kind=DocumentKind.GUIDANCE)
+        if target.guidance_to_kind:
+            documents = documents.filter(addressed_to_kind=target.guidance_to_kind)
+        return Exists(documents)
+    if target.condition == Condition.RECENT_POST:
+        since = now - datetime.timedelta(days=target.days or 30)
+        return Exists(Post.objects.published().filter(unit=OuterRef("pk"), published_at__gte=since))
+    raise ValueError(f"unknown condition {target.condition!r}")
+
+
+def measured_units(target: RolloutTarget, region: OrgUnit) -> QuerySet[OrgUnit]:
+    return OrgUnit.objects.in_subtree(region).filter(kind=target.unit_kind, is_active=True)
+
+
+def target_units(*, target: RolloutTarget, root: OrgUnit, met: bool, now: datetime.datetime | None = None) -> QuerySet[OrgUnit]:
+    """The units behind a figure: those of ``target`` under ``root`` that meet it (or not)."""
+    region = target_region(target, root)
+    if region is None:
+        return OrgUnit.objects.none()
+    now = now or timezone.now()
+    units = measured_units(target, region).annotate(ok=condition_expression(target, now)).filter(ok=met)
+    return with_unit_details(units, now=now)
+
+
+def silent_pages_units(*, root: OrgUnit, now: datetime.datetime | None = None) -> QuerySet[OrgUnit]:
+    """Units under ``root`` whose page is active but published nothing for ``SILENT_DAYS``."""
+    now = now or timezone.now()
+    recent = Post.objects.published().filter(unit=OuterRef("pk"), published_at__gte=now - datetime.timedelta(days=SILENT_DAYS))
+    units = OrgUnit.objects.in_subtree(root).filter(page__status=PageStatus.ACTIVE).exclude(Exists(recent))
+    return with_unit_details(units, now=now)
+
+
+def with_unit_details(units: QuerySet[OrgUnit], *, now: datetime.datetime) -> QuerySet[OrgUnit]:
+    """Add what a list of units shows: parent's name, page status, last publication."""
+    last = (
+        Post.objects.published().filter(unit=OuterRef("pk")).order_by("-published_at").values("published_at")[:1]
+    )
+    return (
+        units.select_related("parent")
+        .annotate(page_status=F("page__status"), last_published_at=Subquery(last))
+        .order_by("tree_id", "lft")
+    )
+
+
+def percent(met: int, total: int) -> float | None:
+    return round(100.0 * met / total, 1) if total else None
+
+
+def units_short(target_percent: int, met: int, total: int) -> int:
+    """How many more units must meet the target for it to be reached."""
+    return max(0, math.ceil(target_percent * total / 100 - 1e-9) - met)
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    unit: OrgUnit
+    met: int = 0
+    total: int = 0
+
+    @property
+    def percent(self) -> float | None:
+        return percent(self.met, self.total)
+
+
+@dataclass
+class TargetFigure:
+    target: RolloutTarget
+    region: OrgUnit
+    met: int
+    total: int
+    by_child: list[Cell]
+
+    @property
+    def percent(self) -> float | None:
+        return percent(self.met, self.total)
+
+    @property
+    def gap_points(self) -> float | None:
+        pct = self.percent
+        return None if pct is None else round(max(0.0, self.target.target_percent - pct), 1)
+
+    @property
+    def units_short(self) -> int:
+        return units_short(self.target.target_percent, self.met, self.total)
+
+    @property
+    def reached(self) -> bool:
+        return self.total > 0 and self.units_short == 0
+
+
+@dataclass
+class KindFigure:
+    kind: str
+    total: int
+    active_pages: int
+    silent_pages: int
+
+    @property
+    def percent(self) -> float | None:
+        return percent(self.active_pages, self.total)
+
+
+@dataclass
+class ApprovalFigure:
+    unit_id: int
+    name: str
+    decided: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass
+class QueueFigure:
+    unit_id: int
+    name: str
+    pending: int
+    overdue: int
+    oldest: datetime.datetime | None
+
+
+@dataclass
+class Dashboard:
+    root: OrgUnit
+    now: datetime.datetime
+    children: list[OrgUnit]
+    targets: list[TargetFigure]
+    kinds: list[KindFigure]
+    child_pages: dict[int, tuple[int, int, int]]  # child id -> (units, active pages, silent pages)
+    weeks: list[datetime.date]
+    months: list[datetime.date]
+    weekly: dict[int, dict[datetime.date, int]]
+    monthly: dict[int, dict[datetime.date, int]]
+    approval: list[ApprovalFigure]
+    queue: list[QueueFigure]
+    timeline: dict[str, list[tuple[datetime.date, int]]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[OrgUnit]:
+        """The units the per-unit tables have a row for: the children, then the root's own row
+        when it holds anything itself."""
+        return self.children
+
+
+def _local_date(value: datetime.date | datetime.datetime) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def _month_start(day: datetime.date, back: int = 0) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return _month_start(day, -1)
+
+
+def interpolated_percentile(values: list[float], q: float) -> float | None:
+    """PostgreSQL's ``percentile_cont``: linear interpolation between the closest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class PercentileCont(Func):
+    """``percentile_cont(q) WITHIN GROUP (ORDER BY expr)``: an ordered-set aggregate (PostgreSQL)."""
+
+    contains_aggregate = True
+    template = "PERCENTILE_CONT(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression, fraction: float) -> None:
+        super().__init__(expression, fraction=float(fraction))
+
+    def get_group_by_cols(self):
+        return []  # an aggregate: what it reads must not be grouped on
+
+
+def dashboard_for(*, root: OrgUnit, now: datetime.datetime | None = None) -> Dashboard:
+    """Every figure of the dashboard of ``root``'s subtree. A fixed number of queries."""
+    now = now or timezone.now()
+    children = list(
+        OrgUnit.objects.filter(parent=root, is_active=True).order_by("lft").only(
+            "pk", "name", "short_name", "kind", "path", "tree_id", "lft", "rght", "level", "parent_id"
+        )
+    )
+    by_id = {c.pk: c for c in children}
+    by_id[root.pk] = root
+    targets = _target_figures(root, children, by_id, now)
+    kinds, child_pages = _page_figures(root, children, now)
+    weeks, months, weekly, monthly = _activity(root, children, now)
+    return Dashboard(
+        root=root,
+        now=now,
+        children=children,
+        targets=targets,
+        kinds=kinds,
+        child_pages=child_pages,
+        weeks=weeks,
+        months=months,
+        weekly=weekly,
+        monthly=monthly,
+        approval=_approval(root, now),
+        queue=_queue(root, now),
+        timeline=_timeline(root, now),
+    )
+
+
+def _target_figures(root: OrgUnit, children: list[OrgUnit], by_id: dict[int, OrgUnit], now) -> list[TargetFigure]:
+    figures = []
+    for target in RolloutTarget.objects.filter(is_active=True).select_related("scope"):
+        region = target_region(target, root)
+        if region is None:
+            continue
+        grouped = (
+            measured_units(target, region)
+            .annotate(grp=child_case(root, children), ok=condition_expression(target, now))
+            .values("grp")
+            .annotate(total=Count("pk"), met=Count("pk", filter=Q(ok=True)))
+            .order_by()
+        )
+        cells = {row["grp"]: Cell(by_id[row["grp"]], row["met"], row["total"]) for row in grouped}
+        ordered = [cells[c.pk] for c in children if c.pk in cells]
+        if root.pk in cells:
+            ordered.insert(0, cells[root.pk])
+        figures.append(
+            TargetFigure(
+                target=target,
+                region=region,
+                met=sum(c.met for c in ordered),
+                total=sum(c.total for c in ordered),
+                by_child=ordered,
+            )
+        )
+    return figures
+
+
+def _page_figures(root: OrgUnit, children: list[OrgUnit], now) -> tuple[list[KindFigure], dict[int, tuple[int, int, int]]]:
+    """Per kind and per child: units, active pages, silent pages. One query."""
+    recent = Post.objects.published().filter(
+        unit=OuterRef("pk"), published_at__gte=now - datetime.timedelta(days=SILENT_DAYS)
+    )
+    active = Q(page__status=PageStatus.ACTIVE)
+    rows = (
+        OrgUnit.objects.in_subtree(root)
+        .filter(is_active=True)
+        .annotate(grp=child_case(root, children), recent=Exists(recent))
+        .values("grp", "kind")
+        .annotate(
+            total=Count("pk"),
+            active=Count("pk", filter=active),
+            silent=Count("pk", filter=active & Q(recent=False)),
+        )
+        .order_by()
+    )
+    kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per_child: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        for bucket in (kinds[row["kind"]], per_child[row["grp"]]):
+            bucket[0] += row["total"]
+            bucket[1] += row["active"]
+            bucket[2] += row["silent"]
+    kind_figures = [KindFigure(kind, *kinds[kind]) for kind in KIND_ORDER if kind in kinds]
+    return kind_figures, {k: tuple(v) for k, v in per_child.items()}
+
+
+def _activity(root: OrgUnit, children: list[OrgUnit], now):
+    """Posts published per child per week (last 12 weeks) and per month (last 12 months)."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(now).date()
+    this_week = today - datetime.timedelta(days=today.weekday())
+    weeks = [this_week - datetime.timedelta(weeks=n) for n in range(ACTIVITY_WEEKS - 1, -1, -1)]
+    months = [_month_start(today, n) for n in range(ACTIVITY_MONTHS - 1, -1, -1)]
+    start = min(
+        timezone.make_aware(datetime.datetime.combine(weeks[0], datetime.time.min), tz),
+        timezone.make_aware(datetime.datetime.combine(months[0], datetime.time.min), tz),
+    )
+    base = (
+        Post.objects.published()
+        .filter(subtree_q(root, "unit__"), published_at__gte=start)
+        .annotate(grp=child_case(root, children, "unit__"))
+    )
+    weekly: dict[int, dict[datetime.date, int]] = defaultdict(dict)
+    monthly: dict[int, dict[datetime.date, int]] = defaultdict(dict)
+    # One query for both: group by week and by month at once; each post falls in exactly one
+    # (week, month) pair, so summing over one of them gives the other's count.
+    rows = (
+        base.annotate(week=TruncWeek("published_at", tzinfo=tz), month=TruncMonth("published_at", tzinfo=tz))
+        .values("grp", "week", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        week, month = _local_date(row["week"]), _local_date(row["month"])
+        if week >= weeks[0]:
+            weekly[row["grp"]][week] = weekly[row["grp"]].get(week, 0) + row["n"]
+        if month >= months[0]:
+            monthly[row["grp"]][month] = monthly[row["grp"]].get(month, 0) + row["n"]
+    return weeks, months, weekly, monthly
+
+
+def _approval(root: OrgUnit, now) -> list[ApprovalFigure]:
+    """Median and 90th percentile of the time from submission to decision, per approving unit
+    under ``root``, over decisions of the last ``APPROVAL_WINDOW_DAYS`` days."""
+    duration = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
+    decided = Submission.objects.filter(
+        subtree_q(root, "approving_unit__"),
+        state__in=[Submission.State.APPROVED, Submission.State.SENT_BACK],
+        decided_at__isnull=False,
+        decided_at__gte=now - datetime.timedelta(days=APPROVAL_WINDOW_DAYS),
+    )
+    figures: list[ApprovalFigure] = []
+    if connection.vendor == "postgresql":
+        rows = (
+            decided.values("approving_unit_id", "approving_unit__name", "approving_unit__lft")
+            .annotate(n=Count("pk"), median=PercentileCont(duration, 0.5), p90=PercentileCont(duration, 0.9))
+            .order_by("approving_unit__lft")
+        )
+        for row in rows:
+            figures.append(
+                ApprovalFigure(
+                    row["approving_unit_id"], row["approving_unit__name"], row["n"],
+                    _hours(row["median"]), _hours(row["p90"]),
+                )
+            )
+        return figures
+    # SQLite has no ordered-set aggregates: one query for the durations, percentiles in Python.
+    samples: dict[tuple[int, str, int], list[float]] = defaultdict(list)
+    for unit_id, name, lft, value in decided.annotate(d=duration).values_list(
+        "approving_unit_id", "approving_unit__name", "approving_unit__lft", "d"
+    ):
+        samples[(unit_id, name, lft)].append(value.total_seconds())
+    for (unit_id, name, _lft), seconds in sorted(samples.items(), key=lambda item: item[0][2]):
+        figures.append(
+            ApprovalFigure(
+                unit_id, name, len(seconds),
+                round(interpolated_percentile(seconds, 0.5) / 3600, 2),
+                round(interpolated_percentile(seconds, 0.9) / 3600, 2),
+            )
+        )
+    return figures
+
+
+def _hours(value: datetime.timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 2)
+
+
+def _queue(root: OrgUnit, now) -> list[QueueFigure]:
+    """Pending submissions per approving unit under ``root``, with those older than 48 hours."""
+    cutoff = now - datetime.timedelta(hours=OVERDUE_HOURS)
+    rows = (
+        Submission.objects.filter(subtree_q(root, "approving_unit__"), state=Submission.State.PENDING)
+        .values("approving_unit_id", "approving_unit__name", "approving_unit__lft")
+        .annotate(pending=Count("pk"), overdue=Count("pk", filter=Q(submitted_at__lt=cutoff)), oldest=Min("submitted_at"))
+        .order_by("-overdue", "approving_unit__lft")
+    )
+    return [
+        QueueFigure(r["approving_unit_id"], r["approving_unit__name"], r["pending"], r["overdue"], r["oldest"])
+        for r in rows
+    ]
+
+
+def _timeline(root: OrgUnit, now) -> dict[str, list[tuple[datetime.date, int]]]:
+    """Active pages at the end of each month, per kind, from the page status history.
+
+    Each change moves one page into or out of "active" (``from_status``/``to_status``), so the
+    active count at a month's end is the running sum of (+1 into active, −1 out of active) up to
+    that month. One query grouped by kind and month; the running sum in Python.
+    """
+    tz = timezone.get_current_timezone()
+    rows = (
+        PageStatusChange.objects.filter(subtree_q(root, "page__unit__"))
+        .annotate(month=TruncMonth("at", tzinfo=tz))
+        .values("page__unit__kind", "month")
+        .annotate(
+            up=Count("pk", filter=Q(to_status=PageStatus.ACTIVE)),
+            down=Count("pk", filter=Q(from_status=PageStatus.ACTIVE)),
+        )
+        .order_by("month")
+    )
+    deltas: dict[str, dict[datetime.date, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        deltas[row["page__unit__kind"]][_local_date(row["month"])] += row["up"] - row["down"]
+    if not deltas:
+        return {}
+    today = timezone.localtime(now).date()
+    first = min(month for per_kind in deltas.values() for month in per_kind)
+    first = max(first, _month_start(today, TIMELINE_MONTHS - 1))
+    months = []
+    month = first
+    while month <= today:
+        months.append(month)
+        month = _next_month(month)
+    series: dict[str, list[tuple[datetime.date, int]]] = {}
+    for kind in KIND_ORDER:
+        if kind not in deltas:
+            continue
+        running = sum(n for m, n in deltas[kind].items() if m < first)
+        points = []
+        for month in months:
+            running += deltas[kind].get(month, 0)
+            points.append((min(_next_month(month) - datetime.timedelta(days=1), today), running))
+        series[kind] = points
+    return series
+
+
+def unit_last_published(unit_ids: list[int]) -> dict[int, datetime.datetime]:
+    rows = Post.objects.published().filter(unit_id__in=unit_ids).values("unit_id").annotate(last=Max("published_at"))
+    return {row["unit_id"]: row["last"] for row in rows}
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def public_documents(*, unit: OrgUnit, query: str = "") -> QuerySet[OfficialDocument]:
+    """Published documents issued by ``unit``; ``query`` matches the number or the post's text
+    without regard to tone marks ("huong dan" finds "Hướng dẫn")."""
+    from vietfront.text import search_key
+
+    documents = (
+        OfficialDocument.objects.published()
+        .filter(unit=unit)
+        .select_related("post", "unit")
+        .prefetch_related("post__documents")
+        .order_by("-issued_on", "-id")
+    )
+    key = search_key(query)
+    if key:
+        documents = documents.filter(Q(number_key__contains=key) | Q(post__search_text__contains=key))
+    return documents
+
+
+def public_document(*, unit_path: str, pk: int) -> OfficialDocument:
+    document = (
+        OfficialDocument.objects.published()
+        .filter(pk=pk, unit__path=unit_path)
+        .select_related("post", "unit", "post__topic")
+        .prefetch_related("post__documents")
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document.")
+    return document
