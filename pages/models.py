@@ -362,6 +362,16 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["unit", "status", "published_at"], name="post_unit_status_pub"),
             models.Index(fields=["status", "published_at"], name="post_status_pub"),
+            # The public lists: live posts newest first, site-wide and per unit (partial: only
+            # live rows are indexed, so these stay small next to drafts and history).
+            models.Index(
+                fields=["-published_at", "-id"], condition=models.Q(live_revision__isnull=False),
+                name="post_live_recent",
+            ),
+            models.Index(
+                fields=["unit", "-published_at", "-id"], condition=models.Q(live_revision__isnull=False),
+                name="post_live_unit_recent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -391,6 +401,8 @@ class Post(models.Model):
 
     def get_absolute_url(self) -> str:
         """The public address; it answers 404 until the post is published."""
+        if not self.unit.path:
+            return reverse("public:central_post", kwargs={"slug": self.slug})
         return reverse("public:post", kwargs={"unit_path": self.unit.path, "slug": self.slug})
 
     def unique_slug(self) -> str:
@@ -480,3 +492,33 @@ class PostDocument(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("public:document", kwargs={"pk": self.pk})
+
+
+class PostSearch(models.Model):
+    """The search index of what the public sees: one row per live post, built from its live
+    revision (never the working copy) by ``pages.search.index_live_post``.
+
+    ``title_key``/``body_key`` hold ``search_key`` text (lowercase, without tone marks). On
+    PostgreSQL a generated ``document`` tsvector column over them (title weighted A, body B)
+    with a GIN index is added by migration 0005; the model does not declare it, so SQLite
+    falls back to ``LIKE`` on the keys.
+    """
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="+")
+    published_at = models.DateTimeField()
+    title_key = models.TextField(blank=True)
+    body_key = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("chỉ mục tìm kiếm")
+        verbose_name_plural = _("chỉ mục tìm kiếm")
+        indexes = [
+            models.Index(fields=["-published_at"], name="postsearch_recent"),
+            models.Index(fields=["topic", "-published_at"], name="postsearch_topic_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search:{self.post_id}"

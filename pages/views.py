@@ -1,17 +1,63 @@
-"""Public views. Anonymous and read-only."""
+"""Public views: anonymous, read-only, server-rendered, cached per publication generation.
 
-from urllib.parse import quote
+Each view makes a small constant number of SQL queries (tests assert it as data grows); what
+a post shows is its live revision. Unknown unit paths that used to exist redirect permanently.
+"""
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from __future__ import annotations
+
+import datetime
+import json
+from urllib.parse import quote, urlencode
+
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
-from orgunits.models import OrgUnit, UnitKind
+from orgunits.models import OrgUnit
 from orgunits.services import resolve_redirect
 from vietfront.text import nfc, vi_slugify
 
+from .cache import public_cache
 from .documents import CONTENT_TYPES
-from .selectors import access_document, public_post
+from .models import Tag
+from .public.selectors import (
+    UnitContext,
+    attach_renditions,
+    covers,
+    directory,
+    live_post,
+    own_posts,
+    post_documents,
+    subtree_posts,
+    tag_posts,
+    topics_menu,
+    unit_context,
+)
+from .sanitize import html_to_text, sanitize_html
+from .search import SearchFilters, highlight, query_terms, search_posts, search_units, snippet
+from .selectors import access_document
+
+PER_PAGE = 20
+OWN_ON_UNIT_PAGE = 8
+BELOW_ON_UNIT_PAGE = 12
+
+
+def unit_url(path: str, name: str = "unit", **kwargs) -> str:
+    """The URL of a unit-scoped public view; the central unit's live at the site root."""
+    if path:
+        return reverse(f"public:{name}", kwargs={"unit_path": path, **kwargs})
+    return reverse("public:home" if name == "unit" else f"public:central_{name}", kwargs=kwargs)
 
 
 def attachment_header(name: str, kind: str) -> str:
@@ -25,32 +71,273 @@ def attachment_header(name: str, kind: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}"
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    central = OrgUnit.objects.filter(kind=UnitKind.CENTRAL).first()
-    provinces = (
-        OrgUnit.objects.filter(parent=central, is_active=True).order_by("code", "name") if central else []
-    )
-    return render(request, "public/home.html", {"unit": central, "children": provinces})
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("trang", "1")), 10_000))
+    except ValueError:
+        return 1
 
 
-def unit_page(request: HttpRequest, unit_path: str) -> HttpResponse:
-    unit = OrgUnit.objects.filter(path=unit_path).select_related("successor").first()
-    if unit is None:
-        moved_to = resolve_redirect(unit_path)
-        if moved_to is None:
-            raise Http404("No unit at this path.")
-        return HttpResponsePermanentRedirect(moved_to.get_absolute_url())
-    children = OrgUnit.objects.filter(parent=unit, is_active=True).order_by("code", "name")
-    ancestors = OrgUnit.objects.ancestors_of(unit, include_self=False)
-    return render(request, "public/unit.html", {"unit": unit, "children": children, "ancestors": ancestors})
+def _pager(request: HttpRequest, rows: list, number: int) -> tuple[list, dict]:
+    """Split ``limit + 1`` rows into the page and prev/next links (no COUNT query)."""
+    has_next = len(rows) > PER_PAGE
+
+    def link(n: int) -> str:
+        params = request.GET.copy()
+        params["trang"] = str(n)
+        return "?" + params.urlencode()
+
+    return rows[:PER_PAGE], {
+        "number": number,
+        "previous": link(number - 1) if number > 1 else "",
+        "next": link(number + 1) if has_next else "",
+    }
 
 
-def post_detail(request: HttpRequest, unit_path: str, slug: str) -> HttpResponse:
-    """A published post on its own unit's page (placeholder layout; the public-site issue owns it)."""
-    post = public_post(unit_path=unit_path, slug=slug)
+def _resolve_unit(unit_path: str, *, with_children: bool = False, suffix: str = "") -> UnitContext:
+    """The unit at ``unit_path``, or a permanent redirect (raised) to where it moved."""
+    ctx = unit_context(unit_path, with_children=with_children)
+    if ctx is not None:
+        return ctx
+    moved_to = resolve_redirect(unit_path)
+    if moved_to is None:
+        raise Http404("No unit at this path.")
+    raise _Moved(moved_to.get_absolute_url() + suffix)
+
+
+class _Moved(Exception):  # noqa: N818 - control flow, not an error
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def _follow_moves(view):
+    """Turn ``_Moved`` into a 301, keeping the query string."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _Moved as moved:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(moved.url + (f"?{query}" if query else ""))
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _base_context(request: HttpRequest, **extra) -> dict:
+    context = {"topics": topics_menu(), "canonical": request.build_absolute_uri(request.path)}
+    context.update(extra)
+    return context
+
+
+# --- unit pages ---------------------------------------------------------------------------------
+
+
+@_follow_moves
+@public_cache()
+def unit_page(request: HttpRequest, unit_path: str = "") -> HttpResponse:
+    """A unit's community page: profile (or a notice), pinned and latest own posts, the latest
+    posts from its whole subtree, its units below. Five queries, fewer with a warm topic list."""
+    ctx = unit_context(unit_path, with_children=True)
+    if ctx is None and not unit_path:
+        return render(request, "public/home.html", _base_context(request, unit=None, ctx=None))
+    ctx = ctx or _resolve_unit(unit_path, with_children=True)
+    unit = ctx.unit
+    own = own_posts(unit, limit=OWN_ON_UNIT_PAGE)
+    below = subtree_posts(unit, limit=BELOW_ON_UNIT_PAGE, exclude_own=True)[:BELOW_ON_UNIT_PAGE]
+    page = ctx.page
+    attach_renditions(*(covers(own) + covers(below)), page.avatar if page else None, page.cover if page else None)
+    template = "public/home.html" if not unit.path else "public/unit.html"
+    return render(request, template, _base_context(
+        request, ctx=ctx, unit=unit, page=ctx.active_page, any_page=page, own=own, below=below,
+        feed_url=unit_url(unit.path, "feed_rss"), feed_all_url=unit_url(unit.path, "feed_rss_all"),
+        atom_url=unit_url(unit.path, "feed_atom"), archive_url=unit_url(unit.path, "archive"),
+        og_image=_og_image(request, page.cover if page and page.cover else None),
+        description=(page.about if page and page.about else _("Thông tin chính thống của %(name)s.")
+                     % {"name": unit.display_name})[:300],
+    ))
+
+
+@_follow_moves
+@public_cache()
+def archive(request: HttpRequest, unit_path: str = "") -> HttpResponse:
+    """Every live post of the unit's subtree, newest first, 20 a page."""
+    ctx = _resolve_unit(unit_path, suffix="bai-viet/")
+    number = _page_number(request)
+    rows = subtree_posts(ctx.unit, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
+    posts, pager = _pager(request, rows, number)
+    attach_renditions(*covers(posts))
+    return render(request, "public/archive.html", _base_context(
+        request, ctx=ctx, unit=ctx.unit, posts=posts, pager=pager,
+        heading=_("Tất cả bài viết – %(name)s") % {"name": ctx.unit.display_name},
+    ))
+
+
+@_follow_moves
+@public_cache()
+def topic_page(request: HttpRequest, slug: str, unit_path: str = "") -> HttpResponse:
+    """A topic nationwide (at the root) or within a unit's subtree."""
+    topic = next((t for t in topics_menu() if t.slug == slug), None)
+    if topic is None:
+        raise Http404("No such topic.")
+    ctx = _resolve_unit(unit_path, suffix=f"chu-de/{slug}/")
+    number = _page_number(request)
+    rows = subtree_posts(ctx.unit, offset=(number - 1) * PER_PAGE, limit=PER_PAGE, topic=topic)
+    posts, pager = _pager(request, rows, number)
+    attach_renditions(*covers(posts))
+    if ctx.unit.path:
+        heading = _("Chủ đề “%(topic)s” – %(name)s") % {"topic": topic.name, "name": ctx.unit.display_name}
+    else:
+        heading = _("Chủ đề “%(topic)s” trên cả nước") % {"topic": topic.name}
+    return render(request, "public/archive.html", _base_context(
+        request, ctx=ctx, unit=ctx.unit, posts=posts, pager=pager, heading=heading, topic=topic,
+    ))
+
+
+@public_cache(lambda **kwargs: "")
+def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = Tag.objects.filter(slug=slug).only("id", "name", "slug").first()
+    if tag is None:
+        raise Http404("No such tag.")
+    number = _page_number(request)
+    rows = tag_posts(tag.pk, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
+    posts, pager = _pager(request, rows, number)
+    attach_renditions(*covers(posts))
+    return render(request, "public/archive.html", _base_context(
+        request, ctx=None, unit=None, posts=posts, pager=pager, heading=_("Thẻ #%(tag)s") % {"tag": tag.name},
+    ))
+
+
+# --- posts ---------------------------------------------------------------------------------------
+
+
+def _og_image(request: HttpRequest, image) -> dict | None:
+    """The largest JPEG rendition (or the original) of ``image`` as an absolute URL, for
+    Open Graph/Twitter cards. Renditions must already be prefetched."""
+    if image is None:
+        return None
+    jpegs = sorted((r for r in image.renditions.all() if r.format == "jpeg"), key=lambda r: r.width)
+    best = jpegs[-1] if jpegs else None
+    return {
+        "url": request.build_absolute_uri(best.file.url if best else image.file.url),
+        "width": best.width if best else image.width,
+        "height": best.height if best else image.height,
+        "alt": image.alt_text,
+    }
+
+
+def _json_ld(data: dict) -> str:
+    # "<" escaped so no text in the post can close the script element.
+    return mark_safe(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"))  # noqa: S308
+
+
+@_follow_moves
+@public_cache()
+def post_detail(request: HttpRequest, slug: str, unit_path: str = "") -> HttpResponse:
+    """A live post as approved: its live revision's content, never the working copy."""
+    ctx = _resolve_unit(unit_path, suffix=f"bai-viet/{slug}/")
+    post, related = live_post(ctx.unit, slug)
     if post is None:
         raise Http404("No such post.")
-    return render(request, "pages/post_detail.html", {"post": post, "page": post.page, "unit": post.unit})
+    rev = post.live_revision
+    content = rev.content or {}
+    attach_renditions(rev.cover, *covers(related))
+    documents = post_documents(post)
+    tags = [{"name": name, "slug": vi_slugify(name, max_length=100) or "the"} for name in content.get("tags", [])]
+    canonical = request.build_absolute_uri(post.get_absolute_url())
+    og_image = _og_image(request, rev.cover)
+    unit = ctx.unit
+    description = rev.summary or html_to_text(rev.body)[:200]
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": rev.title[:110],
+        "description": description[:300],
+        "datePublished": post.published_at.isoformat(),
+        "dateModified": rev.created_at.isoformat() if rev.created_at else post.published_at.isoformat(),
+        "mainEntityOfPage": canonical,
+        "inLanguage": "vi",
+        "author": {"@type": "Organization", "name": content.get("author_line") or unit.display_name},
+        "publisher": {"@type": "Organization", "name": unit.display_name,
+                      "url": request.build_absolute_uri(unit.get_absolute_url())},
+    }
+    if og_image:
+        ld["image"] = [og_image["url"]]
+    if rev.topic_id:
+        ld["articleSection"] = rev.topic.name
+    return render(request, "public/post.html", _base_context(
+        request, ctx=ctx, unit=unit, post=post, rev=rev, content=content, body=mark_safe(sanitize_html(rev.body)),  # noqa: S308 - nh3 allow-list
+        documents=documents, tags=tags, related=related, canonical=canonical, og_image=og_image,
+        description=description, json_ld=_json_ld(ld), page=ctx.active_page or ctx.page,
+    ))
+
+
+# --- search and the directory ---------------------------------------------------------------------
+
+
+def _parse_date(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@public_cache(lambda **kwargs: "")
+def search(request: HttpRequest) -> HttpResponse:
+    """Posts by their live content and units by name, with or without tone marks."""
+    q = nfc(request.GET.get("q", "")).strip()[:200]
+    terms = query_terms(q)
+    topic_slug = request.GET.get("chu-de", "")
+    topic = next((t for t in topics_menu() if t.slug == topic_slug), None)
+    scope_path = request.GET.get("don-vi", "").strip("/")
+    scope = OrgUnit.objects.filter(path=scope_path).first() if scope_path else None
+    date_from, date_to = _parse_date(request.GET.get("tu", "")), _parse_date(request.GET.get("den", ""))
+    number = _page_number(request)
+    results, pager, units = [], None, []
+    if terms:
+        rows = search_posts(q, SearchFilters(unit=scope, topic_id=topic.pk if topic else None,
+                                             date_from=date_from, date_to=date_to),
+                            offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
+        posts, pager = _pager(request, rows, number)
+        for post in posts:
+            rev = post.live_revision
+            results.append({
+                "post": post, "rev": rev, "title": highlight(rev.title, terms),
+                "snippet": snippet(f"{rev.summary} {html_to_text(rev.body)}".strip(), terms),
+            })
+        if number == 1 and not scope and not topic:
+            units = search_units(q, limit=8)
+    return render(request, "public/search.html", _base_context(
+        request, q=q, results=results, pager=pager, units=units, topic=topic, scope=scope,
+        date_from=request.GET.get("tu", ""), date_to=request.GET.get("den", ""), searched=bool(terms),
+    ))
+
+
+@public_cache(lambda **kwargs: "")
+def directory_page(request: HttpRequest) -> HttpResponse:
+    """Find one's commune: pick the province, then the district, or type part of the name."""
+    q = nfc(request.GET.get("q", "")).strip()[:100]
+    data = directory(request.GET.get("tinh", ""), request.GET.get("huyen", ""))
+    matches = search_units(q, limit=50) if q else []
+    return render(request, "public/directory.html", _base_context(request, q=q, matches=matches, **data))
+
+
+# --- discovery and files ---------------------------------------------------------------------------
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /quan-tri/",
+        "Disallow: /tai-khoan/",
+        "Disallow: /tim-kiem/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap-index'))}",
+    ]
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def document_download(request: HttpRequest, pk: int) -> FileResponse:
@@ -66,3 +353,7 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
         add_never_cache_headers(response)
         response["Cache-Control"] += ", private"
     return response
+
+
+def search_url(**params: str) -> str:
+    return reverse("public:search") + "?" + urlencode({k: v for k, v in params.items() if v})

@@ -1,7 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+
+from pages.cache import public_cache
+from pages.sitemaps import SITEMAPS
+from pages.views import robots_txt
 
 from .views import healthz
 
@@ -11,6 +16,19 @@ admin.site.index_title = _("Quản trị")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("robots.txt", robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        public_cache(lambda **kw: "")(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        public_cache(lambda **kw: "")(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("quan-tri/", admin.site.urls),
     path("tai-khoan/", include("orgunits.urls")),
     path("bang-dieu-khien/", include("rollout.urls")),

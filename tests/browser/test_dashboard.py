@@ -56,3 +56,23 @@ def test_a_province_admin_drills_down_and_downloads_what_the_page_shows(desktop_
     expect(phone.get_by_role("heading", level=1)).to_contain_text(tree.hanoi.name)
     screenshot(phone, "dashboard-province-phone")
     assert_accessible(phone)
+
+
+def test_the_central_dashboard_shows_the_map_of_provinces_accessibly(desktop_page, phone_page, tree, settings, tmp_path):
+    from django.contrib.auth import get_user_model
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VIETFRONT_REQUIRE_2FA = False
+    for unit in (tree.vanmieu, tree.langthuong, tree.phucxa):
+        activate_page(OrgUnit.objects.get(pk=unit.pk))
+    get_user_model().objects.create_superuser(username="root", password="mat-khau-thu-nghiem", email="r@example.org")
+
+    for page, name in ((desktop_page, "desktop"), (phone_page, "phone")):
+        admin_login(page, "root", "mat-khau-thu-nghiem", next_path="/bang-dieu-khien/")
+        page.goto("/bang-dieu-khien/")
+        section = page.locator("section.rt-map")
+        expect(section.get_by_role("img")).to_be_visible()
+        assert section.locator("circle.dot").count() == 2
+        expect(section.locator("#bang-ban-do")).to_contain_text(tree.hanoi.name)
+        screenshot(page, f"dashboard-map-{name}")
+        assert_accessible(page)

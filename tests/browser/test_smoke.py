@@ -17,7 +17,7 @@ def test_home_lists_provinces_and_leads_to_a_province_page(phone_page, live_url,
     page = phone_page
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "vi")
-    expect(page.get_by_role("heading", level=1)).to_have_text(tree.central.name)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Trang cộng đồng")
     provinces = page.locator("#main ul.unit-list > li > a")
     expect(provinces).to_have_text([tree.hanoi.name, tree.bacninh.name])  # by code: 01, 27
     assert_fits_width(page)

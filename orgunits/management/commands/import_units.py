@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orgunits.importers import ImportRefused, units_import
 from orgunits.models import Structure
+from orgunits.signals import unit_tree_changed
 
 
 class Command(BaseCommand):
@@ -39,4 +40,5 @@ class Command(BaseCommand):
         if not (result.created or result.updated or result.dissolved):
             self.stdout.write("Nothing to do: the unit tree already matches the data set.")
         else:
+            unit_tree_changed.send(sender=self.__class__)
             self.stdout.write(self.style.SUCCESS("Import complete."))

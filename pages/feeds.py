@@ -1,0 +1,99 @@
+"""RSS 2.0 and Atom feeds per unit: its own live posts, or its whole subtree's.
+
+Items are live revisions (title, summary); the feed object is resolved by path in one query
+and the items in one more, and the whole response is cached like any public page.
+"""
+
+from __future__ import annotations
+
+from django.contrib.syndication.views import Feed
+from django.http import Http404, HttpRequest
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.translation import gettext as _
+
+from orgunits.models import OrgUnit
+
+from .cache import public_cache
+from .models import Post
+from .public.selectors import subtree_posts
+from .search import public_posts
+
+FEED_SIZE = 30
+
+
+class UnitFeed(Feed):
+    """RSS of a unit's own posts; subclasses for Atom and for the whole subtree."""
+
+    feed_type = Rss201rev2Feed
+    whole_subtree = False
+
+    def get_object(self, request: HttpRequest, unit_path: str = "") -> OrgUnit:
+        unit = OrgUnit.objects.filter(path=unit_path.strip("/")).first()
+        if unit is None:
+            raise Http404("No unit at this path.")
+        return unit
+
+    def title(self, unit: OrgUnit) -> str:
+        if self.whole_subtree:
+            return _("%(name)s và các đơn vị trực thuộc") % {"name": unit.display_name}
+        return unit.display_name
+
+    def link(self, unit: OrgUnit) -> str:
+        return unit.get_absolute_url()
+
+    def description(self, unit: OrgUnit) -> str:
+        return _("Tin bài chính thống của %(name)s – Trang cộng đồng MTTQ Việt Nam.") % {"name": unit.display_name}
+
+    subtitle = description
+
+    language = "vi"
+
+    def items(self, unit: OrgUnit) -> list[Post]:
+        if self.whole_subtree:
+            return subtree_posts(unit, limit=FEED_SIZE)[:FEED_SIZE]
+        return list(public_posts().filter(unit=unit).order_by("-published_at", "-id")[:FEED_SIZE])
+
+    def item_title(self, post: Post) -> str:
+        return post.live_revision.title
+
+    def item_description(self, post: Post) -> str:
+        return post.live_revision.summary
+
+    def item_link(self, post: Post) -> str:
+        return post.get_absolute_url()
+
+    def item_guid(self, post: Post) -> str:
+        return f"post-{post.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, post: Post):
+        return post.published_at
+
+    def item_updateddate(self, post: Post):
+        return post.published_at
+
+    def item_author_name(self, post: Post) -> str:
+        return post.unit.display_name
+
+    def item_categories(self, post: Post) -> list[str]:
+        topic = post.live_revision.topic
+        return [topic.name] if topic else []
+
+
+class UnitAtomFeed(UnitFeed):
+    feed_type = Atom1Feed
+
+
+class SubtreeFeed(UnitFeed):
+    whole_subtree = True
+
+
+class SubtreeAtomFeed(SubtreeFeed):
+    feed_type = Atom1Feed
+
+
+rss = public_cache()(UnitFeed())
+atom = public_cache()(UnitAtomFeed())
+rss_all = public_cache()(SubtreeFeed())
+atom_all = public_cache()(SubtreeAtomFeed())

@@ -1,0 +1,173 @@
+"""Reads for the public site: what anonymous citizens may see, in a constant number of queries.
+
+Everything shown of a post comes from its live revision (``Post.live_revision``), never from
+the working-copy fields, which may hold an edit awaiting approval. Lists read one page plus one
+row (``limit + 1``) instead of counting, so a list costs one query however many posts exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q, QuerySet, prefetch_related_objects
+
+from orgunits.managers import subtree_q
+from orgunits.models import OrgUnit, UnitKind
+
+from ..cache import path_prefixes
+from ..models import CommunityPage, MediaImage, PageStatus, Post, PostDocument, Topic
+from ..search import public_posts
+
+TOPICS_KEY = "vf:public-topics"
+
+
+@dataclass
+class UnitContext:
+    """A unit with its page, its ancestors (top first) and its active children: one query."""
+
+    unit: OrgUnit
+    ancestors: list[OrgUnit]
+    children: list[OrgUnit] = field(default_factory=list)
+
+    @property
+    def page(self) -> CommunityPage | None:
+        return getattr(self.unit, "page", None)
+
+    @property
+    def active_page(self) -> CommunityPage | None:
+        page = self.page
+        return page if page is not None and page.status == PageStatus.ACTIVE else None
+
+
+def unit_context(unit_path: str, *, with_children: bool = False) -> UnitContext | None:
+    """The unit at ``unit_path`` and its ancestors by path prefix (paths mirror the tree), with
+    its active children if asked, in one query. ``None`` when no unit has that path."""
+    unit_path = unit_path.strip("/")
+    prefixes = path_prefixes(unit_path)
+    condition = Q(path__in=prefixes)
+    if with_children:
+        depth = len(prefixes)  # a child's path has one more segment than the unit's
+        child_q = Q(level=depth, is_active=True)
+        if unit_path:
+            child_q &= Q(path__startswith=unit_path + "/")
+        condition |= child_q
+    rows = list(
+        OrgUnit.objects.filter(condition)
+        .select_related("page__avatar", "page__cover", "successor")
+        .order_by("level", "code", "name")
+    )
+    by_path = {u.path: u for u in rows}
+    unit = by_path.get(unit_path)
+    if unit is None:
+        return None
+    ancestors = [by_path[p] for p in prefixes[:-1] if p in by_path]
+    children = [u for u in rows if u.level == unit.level + 1 and u.tree_id == unit.tree_id
+                and u.lft > unit.lft and u.rght < unit.rght] if with_children else []
+    return UnitContext(unit=unit, ancestors=ancestors, children=children)
+
+
+def topics_menu() -> list[Topic]:
+    """Active topics, cached (they change rarely; ``Topic`` saves clear it)."""
+    topics = cache.get(TOPICS_KEY)
+    if topics is None:
+        topics = list(Topic.objects.filter(is_active=True).only("id", "name", "slug", "order"))
+        cache.set(TOPICS_KEY, topics, 3600)
+    return topics
+
+
+def own_posts(unit: OrgUnit, *, limit: int) -> list[Post]:
+    """The unit's own live posts, pinned first, newest first."""
+    return list(public_posts().filter(unit=unit).order_by("-is_pinned", "-published_at", "-id")[:limit])
+
+
+def subtree_posts(
+    unit: OrgUnit, *, offset: int = 0, limit: int, exclude_own: bool = False, topic: Topic | None = None
+) -> list[Post]:
+    """Live posts of the unit's whole subtree, newest first: one query on the MPTT interval.
+    Returns up to ``limit + 1`` rows so the caller can tell whether there is a next page."""
+    if exclude_own and unit.rght - unit.lft == 1:
+        return []  # a leaf has nothing below it; no query (and no planner gamble on an empty set)
+    qs: QuerySet[Post] = public_posts()
+    if unit.kind != UnitKind.CENTRAL:
+        # "unit_id IN (units of the interval)" rather than a join on the interval: the planner
+        # then estimates the subtree's size and walks the per-unit index for a small subtree
+        # (a commune) but the site-wide date index for a large one (a province).
+        qs = qs.filter(unit_id__in=OrgUnit.objects.filter(subtree_q(unit)).values("pk"))
+    if exclude_own:
+        qs = qs.exclude(unit=unit)
+    if topic is not None:
+        qs = qs.filter(live_revision__topic=topic)
+    return list(qs.order_by("-published_at", "-id")[offset : offset + limit + 1])
+
+
+def tag_posts(tag_id: int, *, offset: int, limit: int) -> list[Post]:
+    """Live posts whose live revision carries the tag (from the live-content index)."""
+    return list(
+        public_posts().filter(search_entry__tags=tag_id).order_by("-published_at", "-id")[offset : offset + limit + 1]
+    )
+
+
+def live_post(unit: OrgUnit, slug: str, *, related: int = 4) -> tuple[Post | None, list[Post]]:
+    """The live post ``slug`` of ``unit`` with its whole live revision, and the unit's
+    ``related`` latest other live posts, in one query (an ``IN`` over a limited subquery)."""
+    latest = Post.objects.published().filter(unit=unit).order_by("-published_at", "-id").values("pk")[: related + 1]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: "id IN (this post UNION the latest)" uses the indexes on both arms; an OR
+        # of the two conditions would scan the table.
+        wanted = Q(pk__in=Post.objects.filter(unit=unit, slug=slug).values("pk").union(latest, all=True))
+    else:  # SQLite allows no LIMIT inside a compound select; its planner handles the OR well.
+        wanted = Q(unit=unit, slug=slug) | Q(pk__in=latest)
+    rows = list(
+        Post.objects.published()
+        .filter(wanted)
+        .select_related("live_revision__topic", "live_revision__cover", "unit")
+        .defer("body", "summary", "search_text")
+        .order_by("-published_at", "-id")
+    )
+    post = next((p for p in rows if p.slug == slug and p.unit_id == unit.pk), None)
+    return post, [p for p in rows if p is not post][:related]
+
+
+def post_documents(post: Post) -> list[PostDocument]:
+    return list(PostDocument.objects.filter(post=post).only("id", "title", "kind", "size", "post_id"))
+
+
+def attach_renditions(*images: MediaImage | None) -> None:
+    """Prefetch the renditions of every image shown on a page in one query (none if no image)."""
+    unique = list({img.pk: img for img in images if img is not None}.values())
+    if unique:
+        prefetch_related_objects(unique, "renditions")
+
+
+def covers(posts: list[Post]) -> list[MediaImage | None]:
+    return [p.live_revision.cover for p in posts]
+
+
+def directory(province_code: str = "", district_code: str = "") -> dict:
+    """Provinces; the districts of one; the communes of one district (or of a 2025 province,
+    where communes sit directly under it). At most three small indexed queries."""
+    provinces = list(
+        OrgUnit.objects.filter(kind=UnitKind.PROVINCE, is_active=True).only("id", "name", "path", "code", "kind")
+        .order_by("name")
+    )
+    province = next((p for p in provinces if p.code == province_code), None)
+    districts: list[OrgUnit] = []
+    communes: list[OrgUnit] = []
+    district = None
+    if province is not None:
+        below = list(
+            OrgUnit.objects.filter(parent=province, is_active=True).only("id", "name", "path", "code", "kind")
+            .order_by("name")
+        )
+        districts = [u for u in below if u.kind == UnitKind.DISTRICT]
+        communes = [u for u in below if u.kind == UnitKind.COMMUNE]
+        district = next((d for d in districts if d.code == district_code), None)
+        if district is not None:
+            communes = list(
+                OrgUnit.objects.filter(parent=district, is_active=True).only("id", "name", "path", "code", "kind")
+                .order_by("name")
+            )
+    return {"provinces": provinces, "province": province, "districts": districts, "district": district,
+            "communes": communes}

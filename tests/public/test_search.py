@@ -1,0 +1,89 @@
+"""Search: with or without tone marks, title above body, filters, snippets, units by name."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pages.search import SearchFilters, search_posts, search_units, snippet
+
+from .conftest import live
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(posts):
+    return [p.live_revision.title for p in posts]
+
+
+@pytest.mark.parametrize("query", ["ha noi", "Hà Nội", "HA NOI", "hà nội"])
+def test_finds_ha_noi_with_or_without_marks(posts, query):
+    assert "Hà Nội phát động Ngày hội Đại đoàn kết" in titles(search_posts(query, SearchFilters()))
+
+
+def test_dong_da_finds_dong_da_and_prefix(posts):
+    found = titles(search_posts("dong da", SearchFilters()))
+    assert "Quận Đống Đa tổng kết cuộc vận động" in found
+    assert "Quận Đống Đa tổng kết cuộc vận động" in titles(search_posts("đống đ", SearchFilters()))
+
+
+def test_title_match_ranks_above_body_match(posts):
+    # "Đống Đa" is in the Văn Miếu post's body only, and in the Đống Đa post's title.
+    found = titles(search_posts("dong da", SearchFilters()))
+    assert found.index("Quận Đống Đa tổng kết cuộc vận động") < found.index("Phường Văn Miếu trao quà cho hộ nghèo")
+
+
+def test_filters_subtree_topic_and_dates(posts, tree, topic):
+    assert titles(search_posts("dong da", SearchFilters(unit=tree.badinh))) == []
+    assert titles(search_posts("dong da", SearchFilters(topic_id=topic.pk))) == ["Phường Văn Miếu trao quà cho hộ nghèo"]
+    today = timezone.localdate()
+    recent = search_posts("dong da", SearchFilters(date_from=today - datetime.timedelta(days=0)))
+    assert titles(recent) == ["Phường Văn Miếu trao quà cho hộ nghèo"]
+    older = search_posts("dong da", SearchFilters(date_to=today - datetime.timedelta(days=1)))
+    # (the last word matches as a prefix, so "da" also finds "Đại" in the Hà Nội post)
+    assert "Quận Đống Đa tổng kết cuộc vận động" in titles(older)
+    assert "Phường Văn Miếu trao quà cho hộ nghèo" not in titles(older)
+
+
+def test_drafts_and_working_copies_are_not_searchable(posts):
+    assert search_posts("bi mat", SearchFilters()) == []
+    post = posts["phucxa"]
+    post.title = "Tiêu đề nháp khác hẳn"
+    post.save()
+    assert search_posts("khac han", SearchFilters()) == []
+    assert titles(search_posts("phuc xa", SearchFilters())) == ["Phúc Xá ra mắt trang cộng đồng"]
+
+
+def test_snippet_marks_matches_and_escapes():
+    html = snippet("Ủy ban <b>Hà Nội</b> và Đống Đa", ["ha", "noi", "dong"])
+    assert "<mark>Hà</mark>" in html and "<mark>Nội</mark>" in html and "<mark>Đống</mark>" in html
+    assert "&lt;b&gt;" in html
+
+
+def test_search_page_paginates_and_marks(client, pages):
+    for i in range(22):
+        live(pages["hanoi"], f"Tin Hà Nội số {i:02d}", days_ago=i)
+    html = client.get(reverse("public:search"), {"q": "ha noi"}).content.decode()
+    assert "<mark>Hà</mark> <mark>Nội</mark>" in html and "trang=2" in html
+    html2 = client.get(reverse("public:search"), {"q": "ha noi", "trang": 2}).content.decode()
+    assert "số 21" in html2
+
+
+def test_units_searchable_by_name_without_marks(tree):
+    names = [u["name"] for u in search_units("van mieu")]
+    assert names == ["Phường Văn Miếu Quốc Tử Giám"]
+    assert [u["name"] for u in search_units("đong đa")] == ["Quận Đống Đa"]
+
+
+@pytest.mark.postgres
+def test_postgres_uses_full_text_index(posts, postgres_only):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'postsearch_document_gin'")
+        assert "gin" in cursor.fetchone()[0].lower()
+        cursor.execute("SELECT extname FROM pg_extension WHERE extname = 'unaccent'")
+        assert cursor.fetchone()
