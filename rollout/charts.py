@@ -7,6 +7,7 @@ for screen readers, and the page puts the same numbers in a table next to it.
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -134,3 +135,96 @@ def line_chart(
         y_ticks=y_ticks,
         targets=[(_y(t), label) for t, label in targets],
     )
+
+
+# --- the map of provinces -------------------------------------------------------------------------
+
+#: The frame of the map: mainland Vietnam's provinces' centroids with a margin, fixed so that a
+#: province sits in the same place whatever the scope. Equirectangular: a degree of longitude is
+#: cos(latitude) of a degree of latitude, at the frame's middle latitude.
+MAP_LAT = (8.3, 23.6)
+MAP_LON = (102.0, 109.8)
+MAP_SCALE = 30  # pixels per degree of latitude
+MAP_PAD = 12
+DOT_MIN, DOT_MAX = 3.0, 10.0
+#: Points under the target still counted as "close" (amber rather than red).
+NEAR_POINTS = 20
+
+
+@dataclass
+class Dot:
+    label: str
+    x: float
+    y: float
+    r: float
+    css: str  # reached | near | below | none
+    text: str  # the tooltip: name, figure, target
+
+
+@dataclass
+class DotMap:
+    title: str
+    description: str
+    dots: list[Dot]
+    unplaced: list[str]
+    width: int
+    height: int
+    legend: list[tuple[str, str]]  # (css class, label)
+
+
+def project(lat: float, lon: float) -> tuple[float, float]:
+    """Equirectangular projection of (lat, lon) into the map's pixel frame."""
+    k = math.cos(math.radians(sum(MAP_LAT) / 2))
+    x = MAP_PAD + (lon - MAP_LON[0]) * k * MAP_SCALE
+    y = MAP_PAD + (MAP_LAT[1] - lat) * MAP_SCALE
+    return round(x, 1), round(y, 1)
+
+
+def dot_class(value: float | None, target: float) -> str:
+    if value is None:
+        return "none"
+    if value >= target:
+        return "reached"
+    return "near" if value >= target - NEAR_POINTS else "below"
+
+
+def dot_map(
+    *,
+    title: str,
+    places: list[tuple[str, tuple[float, float] | None, float | None, int]],
+    target: float,
+) -> DotMap:
+    """One dot per ``(name, (lat, lon) or None, percent, units measured)``: placed by its
+    centroid, its area proportional to the units measured, its colour the percent against
+    ``target``. Places without coordinates are listed in ``unplaced``, not guessed."""
+    k = math.cos(math.radians(sum(MAP_LAT) / 2))
+    width = round(2 * MAP_PAD + (MAP_LON[1] - MAP_LON[0]) * k * MAP_SCALE)
+    height = round(2 * MAP_PAD + (MAP_LAT[1] - MAP_LAT[0]) * MAP_SCALE)
+    largest = max((n for _name, _at, _v, n in places), default=0) or 1
+    dots, unplaced = [], []
+    for name, at, value, units in places:
+        if at is None:
+            unplaced.append(name)
+            continue
+        x, y = project(*at)
+        r = round(DOT_MIN + (DOT_MAX - DOT_MIN) * math.sqrt(units / largest), 1)
+        shown = "–" if value is None else f"{value:.1f}%".replace(".", ",")
+        text = _("%(name)s: %(value)s (chỉ tiêu %(target)s%%, %(units)s đơn vị)") % {
+            "name": name, "value": shown, "target": f"{target:g}", "units": units,
+        }
+        dots.append(Dot(name, x, y, r, dot_class(value, target), text))
+    # Small dots drawn last, so that a large neighbour does not hide them.
+    dots.sort(key=lambda d: -d.r)
+    counts = {css: sum(1 for d in dots if d.css == css) for css in ("reached", "near", "below", "none")}
+    description = _(
+        "Mỗi chấm là một tỉnh, thành phố, đặt theo vị trí trung tâm; chấm càng lớn càng nhiều đơn vị. "
+        "%(reached)s đạt chỉ tiêu %(target)s%%, %(near)s gần đạt (dưới không quá %(near_points)s điểm), "
+        "%(below)s còn xa chỉ tiêu, %(none)s chưa có số liệu."
+    ) % {**counts, "target": f"{target:g}", "near_points": NEAR_POINTS}
+    legend = [
+        ("reached", _("Đạt chỉ tiêu")),
+        ("near", _("Gần đạt (dưới không quá %(n)s điểm)") % {"n": NEAR_POINTS}),
+        ("below", _("Còn xa chỉ tiêu")),
+        ("none", _("Chưa có số liệu")),
+    ]
+    return DotMap(title, description, dots, unplaced, width, height, legend)

@@ -8,10 +8,13 @@ from urllib.parse import urlencode
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from orgunits.models import OrgUnit, UnitKind
 from pages.models import PageStatus
 
+from . import charts, geo
+from .models import Condition
 from .selectors import SILENT_DAYS, Dashboard, TargetFigure, percent, units_short
 from .tables import DATE, DATETIME, HOURS, INT, PCT, TEXT, Column, Row, Table
 
@@ -207,8 +210,71 @@ def timeline_table(d: Dashboard) -> Table:
     return table
 
 
+def map_figure(d: Dashboard) -> TargetFigure | None:
+    """What the map of provinces shows: on the central dashboard (its children are the
+    provinces), the page target measured over the most units — the communes' as seeded."""
+    if d.root.kind != UnitKind.CENTRAL or not d.children:
+        return None
+    pages = [f for f in d.targets if f.target.condition == Condition.ACTIVE_PAGE]
+    return max(pages, key=lambda f: f.total, default=None)
+
+
+def _map_rows(d: Dashboard, f: TargetFigure) -> list[tuple[OrgUnit, int, int, float | None, str]]:
+    """Every province in scope, whether or not it has units the target measures:
+    (unit, met, total, percent, class against the target)."""
+    cells = {c.unit.pk: c for c in f.by_child}
+    rows = []
+    for unit in d.children:
+        cell = cells.get(unit.pk)
+        met, total = (cell.met, cell.total) if cell else (0, 0)
+        value = percent(met, total)
+        rows.append((unit, met, total, value, charts.dot_class(value, f.target.target_percent)))
+    return rows
+
+
+MAP_LEVELS = {
+    "reached": gettext_lazy("Đạt chỉ tiêu"),
+    "near": gettext_lazy("Gần đạt"),
+    "below": gettext_lazy("Còn xa chỉ tiêu"),
+    "none": gettext_lazy("Chưa có số liệu"),
+}
+
+
+def map_table(d: Dashboard, f: TargetFigure) -> Table:
+    """The map's numbers as a table: what a screen reader, a printout or an export gets."""
+    table = Table(
+        key="ban-do",
+        title=_("Bản đồ: %(target)s") % {"target": f.target.name},
+        caption=_("Số liệu của bản đồ, theo tỉnh, thành phố."),
+        columns=[
+            Column(_("Tỉnh, thành phố")), Column(_("Đạt"), INT), Column(_("Tổng số"), INT), Column(_("Tỷ lệ (%)"), PCT),
+            Column(_("Mức so với chỉ tiêu")),
+        ],
+    )
+    for unit, met, total, value, level in _map_rows(d, f):
+        table.rows.append(Row([unit.name, met, total, value, str(MAP_LEVELS[level])], links={0: dashboard_url(unit)}))
+    return table
+
+
+def province_map(d: Dashboard, f: TargetFigure) -> charts.DotMap:
+    """The map of provinces, one dot per province in scope, placed by its centroid."""
+    centroids = geo.centroids_for((unit.code, unit.name) for unit in d.children)
+    places = []
+    for unit, _met, total, value, _level in _map_rows(d, f):
+        at = centroids.get(unit.code)
+        places.append((unit.name, (at.lat, at.lon) if at else None, value, total))
+    return charts.dot_map(
+        title=_("Bản đồ tỉnh, thành phố: %(target)s") % {"target": f.target.name},
+        places=places,
+        target=f.target.target_percent,
+    )
+
+
 def dashboard_tables(d: Dashboard) -> dict[str, Table]:
     tables = [targets_table(d), *(target_breakdown_table(d, f) for f in d.targets), kinds_table(d)]
+    mapped = map_figure(d)
+    if mapped is not None:
+        tables.append(map_table(d, mapped))
     if d.children:
         tables.append(children_table(d))
     tables += [weekly_table(d), monthly_table(d), approval_table(d), queue_table(d), timeline_table(d)]

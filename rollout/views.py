@@ -110,9 +110,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 title=_("Tỷ lệ đơn vị có trang đang hoạt động, cuối mỗi tháng"), dates=dates, series=series,
                 targets=goals,
             )
+    mapped = reports.map_figure(d)
     context = {
         "unit": unit,
         "roots": roots if len(roots) > 1 else [],
+        "province_map": reports.province_map(d, mapped) if mapped else None,
         "trail": _trail(request, unit),
         "d": d,
         "tables": tables,

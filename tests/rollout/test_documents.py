@@ -110,3 +110,62 @@ def test_an_editor_creates_a_document_through_the_admin(tree, client):
     change = reverse("admin:rollout_officialdocument_change", args=[document.pk])
     assert client.get(change).status_code == 404
     assert "15/HD" not in client.get(reverse("admin:rollout_officialdocument_changelist")).content.decode()
+
+
+def test_the_register_lists_and_searches_the_approved_text_not_the_working_copy(tree, client):
+    document = make_document(tree.hanoi, number="15/HD-MTTQ-BTT", publish=True)
+    # An edit after approval changes the working copy only, until it is approved in turn.
+    post = Post.objects.get(pk=document.post_id)
+    post.title = "Bản nháp chưa duyệt về lễ hội"
+    post.summary = "Nội dung nháp"
+    post.save()
+    url = reverse("documents:list", kwargs={"unit_path": tree.hanoi.path})
+    listing = client.get(url).content.decode()
+    assert "Hướng dẫn vận hành trang cộng đồng" in listing and "Bản nháp" not in listing
+    assert "15/HD-MTTQ-BTT" in client.get(url, {"q": "van hanh trang"}).content.decode()
+    assert "Không tìm thấy" in client.get(url, {"q": "le hoi"}).content.decode()
+    assert "Không tìm thấy" in client.get(url, {"q": "ban nhap"}).content.decode()
+    # Words may come from the title and the summary at once.
+    assert "15/HD-MTTQ-BTT" in client.get(url, {"q": "huong dan mat tran"}).content.decode()
+    detail = client.get(document.get_absolute_url()).content.decode()
+    assert "Hướng dẫn vận hành trang cộng đồng" in detail and "Bản nháp" not in detail
+
+
+def test_a_district_register_lists_guidance_addressed_to_districts_from_above(tree, client):
+    to_districts = make_document(tree.hanoi, number="15/HD-MTTQ-BTT", to="district", publish=True,
+                                 title="Hướng dẫn các quận, huyện lập trang")
+    make_document(tree.hanoi, number="16/HD-MTTQ-BTT", to="commune", publish=True, title="Hướng dẫn cấp xã")
+    make_document(tree.hanoi, number="17/HD-MTTQ-BTT", to="district", publish=False, title="Hướng dẫn chưa đăng")
+    make_document(tree.bacninh, number="07/HD-MTTQ-BTT", to="district", publish=True, title="Hướng dẫn của Bắc Ninh")
+    make_document(tree.dongda, number="01/KH-MTTQ", kind="ke_hoach", to="commune", publish=True,
+                  title="Kế hoạch của quận")
+    url = reverse("documents:list", kwargs={"unit_path": tree.dongda.path})
+    html = client.get(url).content.decode()
+    assert "15/HD-MTTQ-BTT" in html and "01/KH-MTTQ" in html
+    for absent in ("16/HD-MTTQ-BTT", "17/HD-MTTQ-BTT", "07/HD-MTTQ-BTT"):
+        assert absent not in html
+    assert html.count("Văn bản cấp trên gửi đến") == 1
+    assert f"Văn bản cấp trên gửi đến – {tree.hanoi.display_name}" in html
+    assert to_districts.get_absolute_url() in html
+    # Search covers them too; a commune of the district gets the province's guidance to communes.
+    assert "15/HD-MTTQ-BTT" in client.get(url, {"q": "lap trang"}).content.decode()
+    commune = client.get(reverse("documents:list", kwargs={"unit_path": tree.vanmieu.path})).content.decode()
+    assert "16/HD-MTTQ-BTT" in commune and "01/KH-MTTQ" in commune and "15/HD-MTTQ-BTT" not in commune
+    # The province's own register shows its documents without the label.
+    own = client.get(reverse("documents:list", kwargs={"unit_path": tree.hanoi.path})).content.decode()
+    assert "15/HD-MTTQ-BTT" in own and "Văn bản cấp trên gửi đến" not in own
+
+
+def test_the_register_costs_the_same_queries_for_one_document_or_many(tree, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("documents:list", kwargs={"unit_path": tree.dongda.path})
+    make_document(tree.hanoi, number="1/HD", publish=True)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for n in range(2, 6):
+        make_document(tree.hanoi if n % 2 else tree.dongda, number=f"{n}/HD", publish=True)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many.captured_queries) == len(one.captured_queries)
