@@ -5,38 +5,16 @@ Nothing here is cached: the engine reads these tables on every review
 """
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from orgunits.admin_scoping import SuperuserOnlyAdminMixin
 
 from .forms import RuleSettingForm
 from .models import AllowedDomain, BannedTerm, RuleSetting
 
 
-class CentralStaffOnlyMixin:
-    """Unit staff must not see or tune the regulation, whatever model permissions they hold."""
-
-    def _central(self, request: HttpRequest) -> bool:
-        user = request.user
-        return bool(user.is_active and user.is_staff and user.is_superuser)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._central(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._central(request)
-
-    def has_add_permission(self, request: HttpRequest, *args) -> bool:
-        return self._central(request)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._central(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._central(request)
-
-
 @admin.register(BannedTerm)
-class BannedTermAdmin(CentralStaffOnlyMixin, admin.ModelAdmin):
+class BannedTermAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["term", "category", "severity", "is_active", "updated_at"]
     list_filter = ["category", "severity", "is_active"]
     list_editable = ["is_active"]
@@ -45,7 +23,7 @@ class BannedTermAdmin(CentralStaffOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(AllowedDomain)
-class AllowedDomainAdmin(CentralStaffOnlyMixin, admin.ModelAdmin):
+class AllowedDomainAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["domain", "note", "is_active", "updated_at"]
     list_filter = ["is_active"]
     list_editable = ["is_active"]
@@ -54,7 +32,7 @@ class AllowedDomainAdmin(CentralStaffOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(RuleSetting)
-class RuleSettingAdmin(CentralStaffOnlyMixin, admin.ModelAdmin):
+class RuleSettingAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
     form = RuleSettingForm
     list_display = ["code", "rule_label", "default_severity", "is_enabled", "severity", "updated_at"]
     list_filter = ["is_enabled", "severity"]

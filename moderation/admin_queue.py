@@ -22,7 +22,7 @@ from django.utils.html import format_html, strip_tags
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orgunits.admin_scoping import UnitScopedAdminMixin
+from orgunits.admin_scoping import SuperuserOnlyAdminMixin, UnitScopedAdminMixin
 from orgunits.managers import subtree_q
 from orgunits.models import UnitKind
 from orgunits.roles import Perm
@@ -403,15 +403,10 @@ class TakedownRequestAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApprovalRoute)
-class ApprovalRouteAdmin(admin.ModelAdmin):
+class ApprovalRouteAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
+    """Routes are set by the centre's super-admins only."""
+
     list_display = ["unit_kind", "approver_kind"]
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    has_view_permission = has_add_permission = has_change_permission = has_delete_permission = (
-        lambda self, request, obj=None: request.user.is_active and request.user.is_superuser
-    )
 
 
 @admin.register(NotificationPreference)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
 from . import admin_roles  # noqa: F401  (registers the role admin)
-from .admin_scoping import UnitScopedAdminMixin
+from .admin_scoping import SuperuserOnlyAdminMixin, UnitScopedAdminMixin
 from .models import OrgUnit, OrgUnitRedirect, UnitImport, UnitKind
 from .roles import Perm
 from .services import unit_create, unit_dissolve, unit_move, unit_rename
@@ -143,16 +143,12 @@ class OrgUnitRedirectAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(UnitImport)
-class UnitImportAdmin(admin.ModelAdmin):
+class UnitImportAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
+    """The record of imports: read-only, written by ``import_units`` alone."""
+
     list_display = ["structure", "started_at", "created", "updated", "dissolved", "unchanged"]
 
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, *args):
         return False
 
     def has_change_permission(self, request, obj=None):

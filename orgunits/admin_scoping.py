@@ -86,3 +86,27 @@ class UnitScopedAdminMixin:
         if db_field.related_model is OrgUnit and not request.user.is_superuser:
             kwargs["queryset"] = units_for_user(user=request.user, perm=self.change_perm)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class SuperuserOnlyAdminMixin:
+    """For configuration that only the centre's super-admins see and tune (regulation lists,
+    approval routes, imports), whatever model permissions other staff hold."""
+
+    def _is_superuser(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and user.is_superuser)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._is_superuser(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._is_superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._is_superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._is_superuser(request)
