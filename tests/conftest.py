@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 
@@ -47,6 +48,27 @@ def celery_broker():
     app.conf.broker_url, app.conf.task_always_eager = saved
     app._pool = None
     app.amqp._producer_pool = None
+
+
+# Reference data that data migrations seed; a transactional test's flush removes it, so every
+# transactional test puts it back (the seed functions are idempotent).
+SEED_MIGRATIONS = (
+    "pages.migrations.0002_seed_topics",
+    "moderation.migrations.0002_seed_regulation",
+    "rollout.migrations.0002_seed_targets",
+)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    for module in SEED_MIGRATIONS:
+        importlib.import_module(module).seed(apps, None)
 
 
 @pytest.fixture

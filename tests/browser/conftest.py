@@ -12,10 +12,11 @@ Fixtures:
 
 Helpers live in ``tests/browser/support.py`` (``screenshot``, ``assert_accessible``).
 
-Browser tests need ``@pytest.mark.django_db(transaction=True, serialized_rollback=True)``: the
+Browser tests need ``@pytest.mark.django_db(transaction=True)``: the
 live server answers from another thread (another connection on PostgreSQL), which never sees
-data left uncommitted in a test transaction; ``serialized_rollback`` restores the rows that data
-migrations seed (topics, regulation) which the transactional flush would otherwise remove.
+data left uncommitted in a test transaction. The rows that data migrations seed (topics,
+regulation, targets), which a transactional flush removes, are put back by an autouse fixture in
+tests/conftest.py.
 See docs/TESTING.md.
 """
 

@@ -11,7 +11,7 @@ from tests.pages.conftest import make_image, make_post, publish_post
 
 from .support import assert_accessible, assert_fits_width, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

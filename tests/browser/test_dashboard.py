@@ -14,7 +14,7 @@ from tests.rollout.conftest import activate_page
 
 from .support import admin_login, assert_accessible, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_province_admin_drills_down_and_downloads_what_the_page_shows(desktop_page, phone_page, tree, settings, tmp_path):

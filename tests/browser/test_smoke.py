@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from .support import admin_login, assert_accessible, assert_fits_width, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_home_lists_provinces_and_leads_to_a_province_page(phone_page, live_url, tree):

@@ -24,8 +24,7 @@ from moderation.models import AuditEntry
 from pages.models import Post, PostStatus
 from tests.moderation.workflow_fixtures import *  # noqa: F403
 
-# serialized_rollback: a transactional test flushes the database, seeded topics and rules too.
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.redis]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,8 +16,7 @@ from moderation.models import AuditEntry, Submission
 from pages.models import Post, PostStatus
 from tests.moderation.workflow_fixtures import *  # noqa: F403
 
-# serialized_rollback: the flush after a transactional test would remove the seeded topics and rules.
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def race(*calls) -> list:
