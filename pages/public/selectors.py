@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from orgunits.managers import subtree_q
 from orgunits.models import OrgUnit, UnitKind
@@ -82,24 +84,73 @@ def own_posts(unit: OrgUnit, *, limit: int) -> list[Post]:
     return list(public_posts().filter(unit=unit).order_by("-is_pinned", "-published_at", "-id")[:limit])
 
 
+#: Above this many units in a subtree (only the central unit's, ~11,000), the latest posts are
+#: read by walking the site-wide date index; at or below it, per unit (see ``subtree_posts``).
+PER_UNIT_MAX_UNITS = 3000
+
+
 def subtree_posts(
     unit: OrgUnit, *, offset: int = 0, limit: int, exclude_own: bool = False, topic: Topic | None = None
 ) -> list[Post]:
-    """Live posts of the unit's whole subtree, newest first: one query on the MPTT interval.
-    Returns up to ``limit + 1`` rows so the caller can tell whether there is a next page."""
+    """Live posts of the unit's whole subtree, newest first, in one query.
+    Returns up to ``limit + 1`` rows so the caller can tell whether there is a next page.
+
+    The plan is chosen by the subtree's size (``rght - lft`` counts its units), not left to the
+    planner, whose estimate of "posts in this interval" is off by orders of magnitude:
+
+    - the whole country: walk the site-wide partial date index (``post_live_recent``); the
+      first rows found are the answer;
+    - anything smaller (a province, a district): on PostgreSQL, the newest ``offset + limit + 1``
+      posts *of each unit* from ``post_live_unit_recent`` (a ``LATERAL`` top-N per unit), then
+      the newest of those. Cost grows with the number of units (≤ ~700 even in the biggest
+      province), not with the number of posts in the country. SQLite has no ``LATERAL``; its
+      planner reads the subtree's posts through the per-unit index by itself (``IN`` the
+      interval's units) and sorts them.
+    """
     if exclude_own and unit.rght - unit.lft == 1:
         return []  # a leaf has nothing below it; no query (and no planner gamble on an empty set)
     qs: QuerySet[Post] = public_posts()
+    wanted = offset + limit + 1
+    units = (unit.rght - unit.lft + 1) // 2
+    if unit.kind != UnitKind.CENTRAL and units <= PER_UNIT_MAX_UNITS and connection.vendor == "postgresql":
+        ids = _subtree_latest_ids_sql(unit, offset=offset, wanted=wanted, exclude_own=exclude_own, topic=topic)
+        return list(qs.filter(pk__in=ids).order_by("-published_at", "-id"))
     if unit.kind != UnitKind.CENTRAL:
-        # "unit_id IN (units of the interval)" rather than a join on the interval: the planner
-        # then estimates the subtree's size and walks the per-unit index for a small subtree
-        # (a commune) but the site-wide date index for a large one (a province).
         qs = qs.filter(unit_id__in=OrgUnit.objects.filter(subtree_q(unit)).values("pk"))
     if exclude_own:
         qs = qs.exclude(unit=unit)
     if topic is not None:
         qs = qs.filter(live_revision__topic=topic)
     return list(qs.order_by("-published_at", "-id")[offset : offset + limit + 1])
+
+
+def _subtree_latest_ids_sql(
+    unit: OrgUnit, *, offset: int, wanted: int, exclude_own: bool, topic: Topic | None
+) -> RawSQL:
+    """Ids of the live posts ``offset`` to ``wanted`` (newest first) of ``unit``'s subtree
+    (PostgreSQL): per unit, its newest ``wanted`` from the partial index
+    ``(unit_id, published_at DESC, id DESC)``, then the newest of those."""
+    topic_join = ""
+    params: list = []
+    if topic is not None:
+        topic_join = "JOIN moderation_revision r ON r.id = p.live_revision_id AND r.topic_id = %s"
+        params.append(topic.pk)
+    params += [timezone.now(), wanted, unit.tree_id, unit.lft, unit.rght]
+    own = ""
+    if exclude_own:
+        own = "AND u.id <> %s"
+        params.append(unit.pk)
+    params += [wanted - offset, offset]
+    return RawSQL(  # noqa: S611 - fixed fragments, every value bound
+        f"""SELECT t.id FROM orgunits_orgunit u CROSS JOIN LATERAL (
+                SELECT p.id, p.published_at FROM pages_post p {topic_join}
+                WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
+                ORDER BY p.published_at DESC, p.id DESC LIMIT %s
+            ) t
+            WHERE u.tree_id = %s AND u.lft >= %s AND u.rght <= %s {own}
+            ORDER BY t.published_at DESC, t.id DESC LIMIT %s OFFSET %s""",  # noqa: S608 - fixed fragments, values bound
+        params,
+    )
 
 
 def tag_posts(tag_id: int, *, offset: int, limit: int) -> list[Post]:

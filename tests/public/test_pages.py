@@ -196,3 +196,25 @@ def test_warm_pages_make_no_queries(client, posts, tree, django_assert_num_queri
     assert "public" in response["Cache-Control"] and "max-age=" in response["Cache-Control"]
     assert response["ETag"] and response["Last-Modified"]
     assert client.get(tree.hanoi.get_absolute_url(), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize("unit_name", ["hanoi", "dongda", "central"])
+def test_subtree_posts_per_unit_plan_matches_the_plain_query(pages, topic, tree, monkeypatch, unit_name):
+    """The per-unit plan (PostgreSQL, subtrees below the centre) lists exactly what the plain
+    subtree query lists, with offsets, the unit's own posts left out, and a topic."""
+    from pages.public import selectors
+
+    for i in range(12):
+        page = pages[["vanmieu", "dongda", "hanoi", "phucxa", "badinh", "central"][i % 6]]
+        live(page, f"Tin {i}", days_ago=i % 5, topic=topic if i % 2 else None)
+    unit = getattr(tree, unit_name)
+
+    def listing():
+        return [
+            [p.pk for p in selectors.subtree_posts(unit, offset=offset, limit=3, exclude_own=own, topic=t)]
+            for offset in (0, 3) for own in (False, True) for t in (None, topic)
+        ]
+
+    chosen = listing()
+    monkeypatch.setattr(selectors, "PER_UNIT_MAX_UNITS", 0)
+    assert chosen == listing()

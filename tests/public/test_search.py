@@ -87,3 +87,32 @@ def test_postgres_uses_full_text_index(posts, postgres_only):
         assert "gin" in cursor.fetchone()[0].lower()
         cursor.execute("SELECT extname FROM pg_extension WHERE extname = 'unaccent'")
         assert cursor.fetchone()
+
+
+def test_only_the_newest_candidates_are_ranked(posts, pages, monkeypatch):
+    from pages import search
+
+    for i in range(5):
+        live(pages["hanoi"], f"Tin Hà Nội {i}", days_ago=i)
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    found = search_posts("ha noi", SearchFilters(), limit=10)
+    assert len(found) == 3
+    assert search_posts("ha noi", SearchFilters(), offset=3) == []
+
+
+@pytest.mark.parametrize("window", [1, 2, 1000])
+def test_window_and_gin_paths_agree(posts, pages, tree, topic, monkeypatch, window):
+    """PostgreSQL finds candidates in the newest posts' window or, when too few, by the GIN
+    index; SQLite has one path. Every path gives the same answer."""
+    from pages import search
+
+    for i in range(6):
+        live(pages["dongda" if i % 2 else "vanmieu"], f"Tin Đống Đa {i}", days_ago=i, topic=topic if i % 3 else None)
+    monkeypatch.setattr(search, "WINDOW", window)
+    monkeypatch.setattr(search, "CANDIDATES", 4)
+    for filters in (SearchFilters(), SearchFilters(unit=tree.dongda), SearchFilters(unit=tree.hanoi, topic_id=topic.pk)):
+        got = titles(search_posts("dong da", filters, limit=10))
+        monkeypatch.setattr(search, "WINDOW", 1000)
+        expected = titles(search_posts("dong da", filters, limit=10))
+        monkeypatch.setattr(search, "WINDOW", window)
+        assert got == expected and len(got) <= 4
