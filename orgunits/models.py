@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from mptt.models import MPTTModel, TreeForeignKey
 
+from vietfront.text import search_key
+
 from .managers import OrgUnitManager
+
+
+def unit_search_name(name: str, short_name: str) -> str:
+    return search_key(f"{name} {short_name}")
 
 
 class UnitKind(models.TextChoices):
@@ -62,6 +68,8 @@ class OrgUnit(MPTTModel):
         related_name="predecessors",
         help_text=_("Đơn vị tiếp nhận khi sáp nhập hoặc giải thể."),
     )
+    # search_key(name + short name): "van mieu" finds "Phường Văn Miếu" with a plain LIKE.
+    search_name = models.CharField(max_length=400, blank=True, editable=False)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
@@ -99,6 +107,13 @@ class OrgUnit(MPTTModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_name = unit_search_name(self.name, self.short_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "short_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         if not self.path:

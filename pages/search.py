@@ -16,7 +16,6 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -307,53 +306,28 @@ def highlight(text: str, terms: list[str]) -> SafeString:
 
 # --- units -------------------------------------------------------------------------------------
 
-UNIT_INDEX_KEY = "vf:unit-search-index"
-
-
-def _search_keys(texts: list[str]) -> list[str]:
-    """``search_key`` of many short texts at once: the same result, through one ``str.translate``
-    table built from the characters present (strip_marks and casefold act character by
-    character), ~10× faster than calling it 11,000 times when the unit index is rebuilt."""
-    table = {ord(ch): strip_marks(ch).casefold() for ch in set().union(*texts)}
-    return [" ".join(text.translate(table).split()) for text in texts]
-
-
-def _unit_index() -> list[tuple[str, str, str, str, str]]:
-    """(key, name, path, kind, parent name) of every active unit, cached; ~11,000 rows."""
-    from .cache import generations
-
-    tree_gen = generations("")[0]
-    cached = cache.get(UNIT_INDEX_KEY)
-    if cached and cached[0] == tree_gen:
-        return cached[1]
-    with connection.cursor() as cursor:  # plain rows: the ORM's per-row overhead was half the rebuild
-        cursor.execute(
-            "SELECT id, name, short_name, path, kind, parent_id, is_active FROM "  # noqa: S608 - our table name
-            + connection.ops.quote_name(OrgUnit._meta.db_table)
-        )
-        units = cursor.fetchall()
-    names = {uid: name for uid, name, *_ in units}
-    units = [u for u in units if u[6] and u[4] != UnitKind.CENTRAL]
-    keys = _search_keys([f"{name} {short}" for _, name, short, *_ in units])
-    rows = [
-        (key, name, path, kind, names.get(parent_id) or "")
-        for key, (_, name, _, path, kind, parent_id, _) in zip(keys, units, strict=True)
-    ]
-    cache.set(UNIT_INDEX_KEY, (tree_gen, rows), 3600)
-    return rows
-
-
 def search_units(text: str, *, limit: int = 20) -> list[dict]:
-    """Active units whose name holds every word of ``text``, without marks: "van mieu" finds
-    "Phường Văn Miếu Quốc Tử Giám". Provinces first, then districts, then communes."""
+    """Active units whose name holds every word of ``text`` at a word start, without marks:
+    "van mieu" finds "Phường Văn Miếu Quốc Tử Giám". Provinces first, then districts, then
+    communes. One query on ``OrgUnit.search_name`` (11,000 short rows: a scan takes a few ms)."""
     terms = query_terms(text)
     if not terms:
         return []
-    patterns = [re.compile(r"(?<![a-z0-9])" + re.escape(t)) for t in terms]
-    order = {UnitKind.PROVINCE: 0, UnitKind.DISTRICT: 1, UnitKind.COMMUNE: 2}
-    hits = [row for row in _unit_index() if all(p.search(row[0]) for p in patterns)]
-    hits.sort(key=lambda row: (order.get(row[3], 3), row[1]))
+    match = Q()
+    for term in terms:
+        match &= Q(search_name__startswith=term) | Q(search_name__contains=f" {term}")
+    order = Case(
+        When(kind=UnitKind.PROVINCE, then=Value(0)),
+        When(kind=UnitKind.DISTRICT, then=Value(1)),
+        default=Value(2),
+    )
+    rows = (
+        OrgUnit.objects.filter(match, is_active=True)
+        .exclude(kind=UnitKind.CENTRAL)
+        .order_by(order, "name")
+        .values_list("search_name", "name", "path", "kind", "parent__name")[:limit]
+    )
     return [
-        {"name": name, "path": path, "kind": kind, "parent": parent, "key": key}
-        for key, name, path, kind, parent in hits[:limit]
+        {"name": name, "path": path, "kind": kind, "parent": parent or "", "key": key}
+        for key, name, path, kind, parent in rows
     ]

@@ -196,7 +196,7 @@ VIETFRONT_DEMO_PASSWORD = os.environ.get("VIETFRONT_DEMO_PASSWORD", "matran-demo
 
 # Celery. Production: Redis broker with late acknowledgement. The embedded default uses kombu's
 # filesystem transport, so a worker with beat publishes on time without any broker service.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost//")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = Path(os.environ.get("VIETFRONT_CELERY_QUEUE_DIR", VAR_DIR / "celery" / "queue"))

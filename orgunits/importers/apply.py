@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ..locking import tree_write_lock
-from ..models import OrgUnit, OrgUnitRedirect, Structure, UnitImport, UnitKind
+from ..models import OrgUnit, OrgUnitRedirect, Structure, UnitImport, UnitKind, unit_search_name
 from . import source
 from .plan import Node, Plan, build_plan
 
@@ -18,6 +18,7 @@ BATCH_SIZE = 1000
 _UPDATE_FIELDS = [
     "name",
     "short_name",
+    "search_name",
     "parent",
     "slug",
     "path",
@@ -105,6 +106,7 @@ def _apply(plan: Plan) -> None:
             (
                 n.name,
                 n.short_name,
+                unit_search_name(n.name, n.short_name),
                 n.parent.pk if n.parent else None,
                 n.slug,
                 n.path,
@@ -155,6 +157,7 @@ def _create(created: list[Node]) -> None:
                 OrgUnit(
                     name=n.name,
                     short_name=n.short_name,
+                    search_name=unit_search_name(n.name, n.short_name),
                     kind=n.kind,
                     code=n.code,
                     slug=n.slug,

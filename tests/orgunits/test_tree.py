@@ -216,3 +216,12 @@ def test_concurrent_creates_and_moves_leave_a_valid_tree(postgres_only, tree):
     # The parent links alone give the same sound tree.
     OrgUnit.objects.rebuild()
     assert tree_findings() == []
+
+
+@pytest.mark.django_db
+def test_search_name_follows_renames(tree):
+    from orgunits.services import unit_rename
+
+    assert OrgUnit.objects.get(pk=tree.dongda.pk).search_name == "quan dong da"
+    unit_rename(unit=tree.dongda, name="Quận Đống Đa Mới")
+    assert OrgUnit.objects.get(pk=tree.dongda.pk).search_name == "quan dong da moi"

@@ -16,6 +16,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo content: {pages} pages, {posts} posts, {images} images created; "
-                "{skipped_units} units missing.".format(**counts)
+                "{submitted} posts waiting for approval; {skipped_units} units missing.".format(
+                    **{"submitted": 0, **counts}
+                )
             )
         )
