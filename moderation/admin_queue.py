@@ -138,11 +138,16 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     view_perm = Perm.APPROVE
     change_perm = Perm.APPROVE
     list_display = ["title", "unit", "topic", "submitted_at", "warnings", "submitted_by", "state"]
-    list_filter = [StateFilter, PostUnitFilter, UnitKindFilter, "post__topic", "approving_unit__kind"]
+    list_filter = [StateFilter, PostUnitFilter, UnitKindFilter, "post__topic"]
     search_fields = ["revision__post__title", "post__unit__name"]
     list_select_related = ["revision", "post__unit", "post__topic", "submitted_by"]
     ordering = ["submitted_at", "pk"]
     list_per_page = 50
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # The admin would title it "choose a submission to change": it is a queue of decisions.
+        extra_context = {"title": _("Hàng chờ duyệt"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request: HttpRequest, *args) -> bool:
         return False
