@@ -283,7 +283,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin
 
     unit_lookup = "unit"
     view_perm = Perm.APPROVE
-    list_display = ["at", "action", "from_state", "to_state", "post", "unit", "actor", "reason"]
+    list_display = ["at", "action_display", "states", "post", "unit", "actor", "reason"]
     list_filter = ["action", "unit__kind"]
     search_fields = ["post__title", "unit__name", "reason"]
     list_select_related = ["post", "unit", "actor"]
@@ -291,6 +291,14 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return self._may(request, Perm.APPROVE, obj) or self._may(request, Perm.ADMIN, obj)
+
+    @admin.display(description=_("thao tác"), ordering="action")
+    def action_display(self, obj: AuditEntry) -> str:
+        return obj.action_label
+
+    @admin.display(description=_("trạng thái"))
+    def states(self, obj: AuditEntry) -> str:
+        return f"{obj.from_label} → {obj.to_label}" if obj.from_state or obj.to_state else "—"
 
     def get_queryset(self, request: HttpRequest):
         from orgunits.selectors import unit_access_q

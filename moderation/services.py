@@ -288,7 +288,7 @@ def post_publish_imported(
         post.live_revision = revision
         post.published_at = published_at
         post.save(update_fields=["status", "live_revision", "published_at"])
-        _audit(post=post, actor=by, action="import", from_state=previous, to_state=PostStatus.PUBLISHED, reason=reason)
+        _audit(post=post, actor=by, action=Action.IMPORT, from_state=previous, to_state=PostStatus.PUBLISHED, reason=reason)
     return post
 
 

@@ -29,6 +29,7 @@ class Action(models.TextChoices):
     PUBLISH_REFUSED = "publish_refused", _("Từ chối đăng")
     TAKEDOWN_REQUESTED = "takedown_requested", _("Yêu cầu gỡ bài")
     TAKEDOWN_ESCALATED = "takedown_escalated", _("Yêu cầu gỡ bài quá hạn")
+    IMPORT = "import", _("Nhập bài đã đăng từ nguồn khác")
 
 
 LIVE_STATES = frozenset({S.PUBLISHED})

@@ -29,7 +29,12 @@ class Revision(models.Model):
     content = models.JSONField(_("toàn bộ nội dung"))
     content_hash = models.CharField(max_length=64, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người tạo"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
@@ -59,10 +64,17 @@ class Submission(models.Model):
     )
     state = models.CharField(_("trạng thái"), max_length=16, choices=State.choices, default=State.PENDING)
     findings = models.JSONField(_("kết quả kiểm tra quy chế"), default=list, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người gửi"), on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(_("gửi lúc"), auto_now_add=True, db_index=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người quyết định"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("quyết định lúc"), null=True, blank=True)
     reason = models.TextField(_("lý do, ghi chú"), blank=True)
@@ -127,9 +139,16 @@ class TakedownRequest(models.Model):
     received_at = models.DateTimeField(_("nhận lúc"))
     deadline = models.DateTimeField(_("hạn xử lý"), db_index=True)
     state = models.CharField(_("trạng thái"), max_length=16, choices=State.choices, default=State.OPEN)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người ghi nhận"), on_delete=models.PROTECT, related_name="+"
+    )
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người đóng yêu cầu"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     closed_at = models.DateTimeField(_("đóng lúc"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("báo cấp trên lúc"), null=True, blank=True)
@@ -149,7 +168,12 @@ class AuditEntry(models.Model):
     post = models.ForeignKey("pages.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="audit")
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="audit_entries")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     action = models.CharField(_("thao tác"), max_length=32, db_index=True)
     from_state = models.CharField(_("từ trạng thái"), max_length=32, blank=True)
@@ -165,6 +189,26 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_state}→{self.to_state}"
+
+    @property
+    def action_label(self) -> str:
+        from .states import Action
+
+        return Action(self.action).label if self.action in Action.values else self.action
+
+    @property
+    def from_label(self) -> str:
+        return _state_label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return _state_label(self.to_state)
+
+
+def _state_label(state: str) -> str:
+    from pages.models import PostStatus
+
+    return PostStatus(state).label if state in PostStatus.values else state
 
 
 class NotificationPreference(models.Model):
