@@ -44,16 +44,17 @@ def access_post_draft(*, user: UserLike, post_id: int | str) -> Post:
 
 
 def access_document(*, user: UserLike, document_id: int) -> PostDocument:
-    """A document, if its post is public or ``user`` may see the post's draft."""
-    document = (
-        PostDocument.objects.filter(
-            Q(post__in=Post.objects.published()) | may_see_drafts_q(user, unit_ref="post__unit__"),
-            pk=document_id,
-        )
-        .select_related("post")
-        .first()
-    )
+    """A document, if ``user`` may see its post's draft, or if its post is public and the live
+    revision was approved with it (a file attached since awaits approval like any edit)."""
+    from moderation.revisions import approved_document_ids
+
+    document = PostDocument.objects.filter(pk=document_id).select_related("post", "post__live_revision").first()
     if document is None:
+        raise Http404("No such document.")
+    if PostDocument.objects.filter(may_see_drafts_q(user, unit_ref="post__unit__"), pk=document_id).exists():
+        return document
+    public = Post.objects.published().filter(pk=document.post_id).exists()
+    if not public or document.pk not in approved_document_ids(document.post.live_revision):
         raise Http404("No such document.")
     return document
 

@@ -182,7 +182,15 @@ def live_post(unit: OrgUnit, slug: str, *, related: int = 4) -> tuple[Post | Non
 
 
 def post_documents(post: Post) -> list[PostDocument]:
-    return list(PostDocument.objects.filter(post=post).only("id", "title", "kind", "size", "post_id"))
+    """The documents the live revision was approved with (not ones attached since)."""
+    from moderation.revisions import approved_document_ids
+
+    approved = approved_document_ids(post.live_revision)
+    if not approved:
+        return []
+    return list(
+        PostDocument.objects.filter(post=post, pk__in=approved).only("id", "title", "kind", "size", "post_id")
+    )
 
 
 def attach_renditions(*images: MediaImage | None) -> None:

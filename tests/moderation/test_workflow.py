@@ -270,3 +270,29 @@ def test_routing_is_configurable_per_kind_and_skips_levels_without_approvers(tre
     people.district_approver.is_active = False
     people.district_approver.save()
     assert list(approvers_to_notify(tree.dongda)) == [people.approver]
+
+
+@pytest.mark.django_db
+def test_attaching_a_document_to_a_live_post_needs_approval_again(
+    post, people, eager_celery, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+
+    from pages.models import PostDocument
+    from pages.services import post_document_attach
+
+    post = _publish_now(post, people, django_capture_on_commit_callbacks)
+    assert post.live_revision.content["documents"] == []
+    document = post_document_attach(
+        document=PostDocument(post=post, title="Kế hoạch", file=SimpleUploadedFile("ke-hoach.pdf", b"%PDF-1.4\n%%EOF\n")),
+        by=people.editor,
+    )
+    services.post_content_changed(post=post, by=people.editor)
+    post = Post.objects.get(pk=post.pk)
+    assert post.status == S.DRAFT and post.live_revision.content["documents"] == []
+    services.post_submit(post=post, by=people.editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_approve(post=post, by=people.approver)
+    assert Post.objects.get(pk=post.pk).live_revision.content["documents"] == [[document.pk, "Kế hoạch"]]

@@ -100,3 +100,21 @@ def test_public_document_download_headers(client, document):
     assert "K%E1%BA%BF%20ho%E1%BA%A1ch" in disposition and disposition.endswith(".pdf")
     assert disposition.isascii()
     assert b"".join(response.streaming_content) == PDF
+
+
+def test_a_document_attached_after_publication_waits_for_approval(client, document, tree):
+    post = publish_post(document.post)
+    page_url = post.get_absolute_url()
+    assert "Kế hoạch Ngày hội Đại đoàn kết" in client.get(page_url).content.decode()
+
+    later = services.post_document_attach(
+        document=PostDocument(post=post, title="Phụ lục chưa duyệt", file=SimpleUploadedFile("phu-luc.pdf", PDF)),
+        by=None,
+    )
+    # Neither listed on the public page nor downloadable by the public...
+    assert "Phụ lục chưa duyệt" not in client.get(page_url).content.decode()
+    assert client.get(reverse("public:document", kwargs={"pk": later.pk})).status_code == 404
+    assert client.get(reverse("public:document", kwargs={"pk": document.pk})).status_code == 200
+    # ...while its own editors can still open it.
+    client.force_login(make_user("bt_vanmieu", ("edit_content", tree.vanmieu)))
+    assert client.get(reverse("public:document", kwargs={"pk": later.pk})).status_code == 200
