@@ -113,7 +113,17 @@ def _page_key(request: HttpRequest, gens: tuple[int, int]) -> str:
     return PAGE_PREFIX + hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest()
 
 
-def public_cache(scope: Callable[..., str] = lambda **kwargs: kwargs.get("unit_path", "")) -> Callable:
+def unit_scope(**view_kwargs) -> str:
+    """The default scope: the view's unit path (the central unit's ``""`` at the root)."""
+    return view_kwargs.get("unit_path", "")
+
+
+def site_wide(**view_kwargs) -> str:
+    """The scope of pages that may show any unit's posts (search, tags, the directory)."""
+    return ""
+
+
+def public_cache(scope: Callable[..., str] = unit_scope) -> Callable:
     """Decorate a public view: serve anonymous GETs from the cache, keyed by the generations of
     the unit path ``scope(**view_kwargs)`` returns (the central ``""`` for site-wide pages).
 

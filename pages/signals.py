@@ -21,10 +21,12 @@ from .search import index_live_post
 _LIVE_FIELDS = {"live_revision", "published_at", "status"}
 
 
-def _unit_path(unit_id: int | None) -> str:
-    if unit_id is None:
-        return ""
-    return OrgUnit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
+def _unit_path(instance: Post | CommunityPage | MediaImage) -> str:
+    """The path of ``instance``'s unit: no query when the unit is already loaded (a post or
+    page saved by a service usually has it), else one for the path alone."""
+    if type(instance).unit.is_cached(instance):
+        return instance.unit.path
+    return OrgUnit.objects.filter(pk=instance.unit_id).values_list("path", flat=True).first() or ""
 
 
 def post_saved(sender, instance: Post, update_fields=None, **kwargs) -> None:
@@ -34,16 +36,16 @@ def post_saved(sender, instance: Post, update_fields=None, **kwargs) -> None:
     if changes_live:
         index_live_post(instance)
     if changes_live or instance.live_revision_id is not None:
-        public_cache.bump_publication(_unit_path(instance.unit_id))
+        public_cache.bump_publication(_unit_path(instance))
 
 
 def post_deleted(sender, instance: Post, **kwargs) -> None:
-    public_cache.bump_publication(_unit_path(instance.unit_id))
+    public_cache.bump_publication(_unit_path(instance))
 
 
 def page_saved(sender, instance: CommunityPage, **kwargs) -> None:
     if not kwargs.get("raw"):
-        public_cache.bump_publication(_unit_path(instance.unit_id))
+        public_cache.bump_publication(_unit_path(instance))
 
 
 def unit_changed(sender, instance: OrgUnit, **kwargs) -> None:
@@ -54,15 +56,16 @@ def unit_changed(sender, instance: OrgUnit, **kwargs) -> None:
 def image_changed(sender, instance: MediaImage | Rendition, **kwargs) -> None:
     if kwargs.get("raw"):
         return
-    unit_id = instance.unit_id if isinstance(instance, MediaImage) else (
-        MediaImage.objects.filter(pk=instance.image_id).values_list("unit_id", flat=True).first()
-    )
-    public_cache.bump_publication(_unit_path(unit_id))
+    if isinstance(instance, MediaImage):
+        path = _unit_path(instance)
+    else:  # the rendition's image's unit's path, in one query (not one for each hop)
+        path = MediaImage.objects.filter(pk=instance.image_id).values_list("unit__path", flat=True).first() or ""
+    public_cache.bump_publication(path)
 
 
 def post_tags_changed(sender, instance, action: str, **kwargs) -> None:
     if action.startswith("post_") and isinstance(instance, Post) and instance.live_revision_id:
-        public_cache.bump_publication(_unit_path(instance.unit_id))
+        public_cache.bump_publication(_unit_path(instance))
 
 
 def topic_changed(sender, **kwargs) -> None:

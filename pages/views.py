@@ -28,7 +28,7 @@ from orgunits.models import OrgUnit
 from orgunits.services import resolve_redirect
 from vietfront.text import nfc, vi_slugify
 
-from .cache import public_cache
+from .cache import public_cache, site_wide
 from .documents import CONTENT_TYPES
 from .models import Tag
 from .public.selectors import (
@@ -195,7 +195,7 @@ def topic_page(request: HttpRequest, slug: str, unit_path: str = "") -> HttpResp
     ))
 
 
-@public_cache(lambda **kwargs: "")
+@public_cache(site_wide)
 def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     tag = Tag.objects.filter(slug=slug).only("id", "name", "slug").first()
     if tag is None:
@@ -277,28 +277,50 @@ def post_detail(request: HttpRequest, slug: str, unit_path: str = "") -> HttpRes
 
 
 def _parse_date(value: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    """An ISO date, ``None`` for an empty value; ``ValueError`` for anything else."""
+    return datetime.date.fromisoformat(value) if value else None
 
 
-@public_cache(lambda **kwargs: "")
+def _search_filters(params) -> tuple[SearchFilters, dict, list[str]]:
+    """The search filters from the query string, what the form shows back (always what was
+    typed), and a message for each filter that cannot be honoured. A filter that cannot be
+    honoured is never dropped silently: searching the whole country instead of an unknown unit
+    would answer a different question."""
+    errors: list[str] = []
+    topic_slug = params.get("chu-de", "")
+    topic = next((t for t in topics_menu() if t.slug == topic_slug), None)
+    if topic_slug and topic is None:
+        errors.append(_("Không có chủ đề “%(slug)s”.") % {"slug": topic_slug})
+    scope_path = params.get("don-vi", "").strip().strip("/")
+    scope = OrgUnit.objects.filter(path=scope_path).first() if scope_path else None
+    if scope_path and scope is None:
+        errors.append(_("Không có đơn vị có đường dẫn “%(path)s”.") % {"path": scope_path})
+    dates: dict[str, datetime.date | None] = {}
+    for name, label in (("tu", _("Từ ngày")), ("den", _("Đến ngày"))):
+        try:
+            dates[name] = _parse_date(params.get(name, "").strip())
+        except ValueError:
+            dates[name] = None
+            errors.append(_("%(field)s không phải là ngày hợp lệ (năm-tháng-ngày).") % {"field": label})
+    if dates["tu"] and dates["den"] and dates["tu"] > dates["den"]:
+        errors.append(_("“Từ ngày” phải trước hoặc bằng “Đến ngày”."))
+    filters = SearchFilters(unit=scope, topic_id=topic.pk if topic else None,
+                            date_from=dates["tu"], date_to=dates["den"])
+    shown = {"topic": topic, "scope": scope, "scope_path": scope_path,
+             "date_from": params.get("tu", ""), "date_to": params.get("den", "")}
+    return filters, shown, errors
+
+
+@public_cache(site_wide)
 def search(request: HttpRequest) -> HttpResponse:
     """Posts by their live content and units by name, with or without tone marks."""
     q = nfc(request.GET.get("q", "")).strip()[:200]
     terms = query_terms(q)
-    topic_slug = request.GET.get("chu-de", "")
-    topic = next((t for t in topics_menu() if t.slug == topic_slug), None)
-    scope_path = request.GET.get("don-vi", "").strip("/")
-    scope = OrgUnit.objects.filter(path=scope_path).first() if scope_path else None
-    date_from, date_to = _parse_date(request.GET.get("tu", "")), _parse_date(request.GET.get("den", ""))
+    filters, shown, errors = _search_filters(request.GET)
     number = _page_number(request)
     results, pager, units = [], None, []
-    if terms:
-        rows = search_posts(q, SearchFilters(unit=scope, topic_id=topic.pk if topic else None,
-                                             date_from=date_from, date_to=date_to),
-                            offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
+    if terms and not errors:
+        rows = search_posts(q, filters, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
         posts, pager = _pager(request, rows, number)
         for post in posts:
             rev = post.live_revision
@@ -306,15 +328,15 @@ def search(request: HttpRequest) -> HttpResponse:
                 "post": post, "rev": rev, "title": highlight(rev.title, terms),
                 "snippet": snippet(f"{rev.summary} {html_to_text(rev.body)}".strip(), terms),
             })
-        if number == 1 and not scope and not topic:
+        if number == 1 and not filters.unit and not filters.topic_id:
             units = search_units(q, limit=8)
     return render(request, "public/search.html", _base_context(
-        request, q=q, results=results, pager=pager, units=units, topic=topic, scope=scope,
-        date_from=request.GET.get("tu", ""), date_to=request.GET.get("den", ""), searched=bool(terms),
+        request, q=q, results=results, pager=pager, units=units, errors=errors,
+        searched=bool(terms) and not errors, **shown,
     ))
 
 
-@public_cache(lambda **kwargs: "")
+@public_cache(site_wide)
 def directory_page(request: HttpRequest) -> HttpResponse:
     """Find one's commune: pick the province, then the district, or type part of the name."""
     q = nfc(request.GET.get("q", "")).strip()[:100]

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,8 +34,19 @@ def list_url(unit: OrgUnit, which: str, target_id: int | None = None) -> str:
     return f"{reverse('rollout:units')}?{urlencode(params)}"
 
 
-def _unit_label(unit: OrgUnit) -> str:
+def _row_label(unit: OrgUnit, root: OrgUnit) -> str:
+    """A per-unit row's label: the unit's name, marked when it is the root's own row."""
+    if unit.pk == root.pk:
+        return _("%(unit)s (chính đơn vị này)") % {"unit": unit.name}
     return unit.name
+
+
+def _page_columns(first: Column, units_label: str) -> list[Column]:
+    """The columns shared by the page-count tables (per kind, per child)."""
+    return [
+        first, Column(units_label, INT), Column(_("Có trang đang hoạt động"), INT), Column(_("Tỷ lệ (%)"), PCT),
+        Column(_("Trang im lặng từ %(days)s ngày") % {"days": SILENT_DAYS}, INT),
+    ]
 
 
 def targets_table(d: Dashboard) -> Table:
@@ -73,10 +85,9 @@ def target_breakdown_table(d: Dashboard, f: TargetFigure) -> Table:
         links = {1: list_url(cell.unit, "met", f.target.pk), 4: list_url(cell.unit, "missing", f.target.pk)}
         if not is_root:
             links[0] = dashboard_url(cell.unit)
-        label = _("%(unit)s (chính đơn vị này)") % {"unit": cell.unit.name} if is_root else _unit_label(cell.unit)
         table.rows.append(
             Row(
-                [label, cell.met, cell.total, cell.percent, cell.total - cell.met,
+                [_row_label(cell.unit, d.root), cell.met, cell.total, cell.percent, cell.total - cell.met,
                  units_short(f.target.target_percent, cell.met, cell.total)],
                 links=links,
             )
@@ -95,10 +106,7 @@ def kinds_table(d: Dashboard) -> Table:
     table = Table(
         key="theo-cap",
         title=_("Trang cộng đồng theo cấp"),
-        columns=[
-            Column(_("Cấp")), Column(_("Số đơn vị"), INT), Column(_("Có trang đang hoạt động"), INT),
-            Column(_("Tỷ lệ (%)"), PCT), Column(_("Trang im lặng từ %(days)s ngày") % {"days": SILENT_DAYS}, INT),
-        ],
+        columns=_page_columns(Column(_("Cấp")), _("Số đơn vị")),
     )
     for k in d.kinds:
         table.rows.append(
@@ -111,10 +119,7 @@ def children_table(d: Dashboard) -> Table:
     table = Table(
         key="don-vi",
         title=_("Trang cộng đồng theo đơn vị trực thuộc"),
-        columns=[
-            Column(_("Đơn vị")), Column(_("Số đơn vị (kể cả cấp dưới)"), INT), Column(_("Có trang đang hoạt động"), INT),
-            Column(_("Tỷ lệ (%)"), PCT), Column(_("Trang im lặng từ %(days)s ngày") % {"days": SILENT_DAYS}, INT),
-        ],
+        columns=_page_columns(Column(_("Đơn vị")), _("Số đơn vị (kể cả cấp dưới)")),
     )
     for unit in d.children:
         total, active, silent = d.child_pages.get(unit.pk, (0, 0, 0))
@@ -140,9 +145,8 @@ def _activity_table(d: Dashboard, key: str, title: str, periods: list[datetime.d
     for unit in units:
         values = [counts.get(unit.pk, {}).get(p, 0) for p in periods]
         totals = [a + b for a, b in zip(totals, values, strict=True)]
-        label = _("%(unit)s (chính đơn vị này)") % {"unit": unit.name} if unit.pk == d.root.pk else unit.name
         links = {} if unit.pk == d.root.pk else {0: dashboard_url(unit)}
-        table.rows.append(Row([label, *values, sum(values)], links=links))
+        table.rows.append(Row([_row_label(unit, d.root), *values, sum(values)], links=links))
     table.rows.append(Row([_("Tổng"), *totals, sum(totals)], is_total=True))
     return table
 
@@ -192,7 +196,7 @@ def queue_table(d: Dashboard) -> Table:
 
 def timeline_table(d: Dashboard) -> Table:
     kinds = list(d.timeline)
-    totals = {k.kind: k.total for k in d.kinds}
+    totals = d.kind_totals
     columns = [Column(_("Cuối tháng"), DATE)]
     for kind in kinds:
         label = UnitKind(kind).label
@@ -281,15 +285,24 @@ def dashboard_tables(d: Dashboard) -> dict[str, Table]:
     return {t.key: t for t in tables}
 
 
+#: Lazy: the module is imported once, the titles are translated per request.
 WHICH_TITLES = {
-    "met": _("Đơn vị đã đạt"),
-    "missing": _("Đơn vị chưa đạt"),
-    "silent": _("Trang im lặng từ 30 ngày trở lên"),
+    "met": gettext_lazy("Đơn vị đã đạt"),
+    "missing": gettext_lazy("Đơn vị chưa đạt"),
+    "silent": gettext_lazy("Trang im lặng từ %(days)s ngày trở lên"),
 }
 
 
-def units_table(*, units: QuerySet[OrgUnit] | list[OrgUnit], title: str, request_host: str = "") -> Table:
-    """The list behind a number: each unit with its parent, page state and last publication."""
+def which_title(which: str) -> str:
+    """The title of the list ``which`` (a key of ``WHICH_TITLES``), in the active language."""
+    return str(WHICH_TITLES[which]) % {"days": SILENT_DAYS}
+
+
+def units_table(
+    *, units: QuerySet[OrgUnit] | list[OrgUnit], title: str, request_host: str = "", start: int = 1
+) -> Table:
+    """The list behind a number: each unit with its parent, page state and last publication,
+    numbered from ``start`` (a page of a longer list goes on from the previous page)."""
     table = Table(
         key="danh-sach",
         title=title,
@@ -298,22 +311,16 @@ def units_table(*, units: QuerySet[OrgUnit] | list[OrgUnit], title: str, request
             Column(_("Trạng thái trang")), Column(_("Bài đăng gần nhất"), DATE), Column(_("Địa chỉ trang"), TEXT),
         ],
     )
-    for n, unit in enumerate(units, start=1):
+    for n, unit in enumerate(units, start=start):
         status = PageStatus(unit.page_status).label if unit.page_status else _("Chưa có trang")
         last = unit.last_published_at
         public = unit.get_absolute_url()
         table.rows.append(
             Row(
                 [n, unit.name, unit.parent.name if unit.parent_id else "", UnitKind(unit.kind).label, status,
-                 last and _as_local_date(last), f"{request_host}{public}"],
+                 last and timezone.localtime(last).date(), f"{request_host}{public}"],
                 links={1: public, 6: public},
             )
         )
     return table
-
-
-def _as_local_date(value: datetime.datetime) -> datetime.date:
-    from django.utils import timezone
-
-    return timezone.localtime(value).date()
 

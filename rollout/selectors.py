@@ -28,7 +28,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -47,6 +46,8 @@ from orgunits.models import OrgUnit, UnitKind
 from orgunits.roles import Perm
 from orgunits.selectors import UserLike, unit_access_q
 from pages.models import CommunityPage, PageStatus, PageStatusChange, Post
+from pages.search import query_terms
+from vietfront.text import search_key
 
 from .models import Condition, DocumentKind, OfficialDocument, RolloutTarget
 
@@ -320,13 +321,13 @@ class Dashboard:
     timeline: dict[str, list[tuple[datetime.date, int]]] = field(default_factory=dict)
 
     @property
-    def rows(self) -> list[OrgUnit]:
-        """The units the per-unit tables have a row for: the children, then the root's own row
-        when it holds anything itself."""
-        return self.children
+    def kind_totals(self) -> dict[str, int]:
+        """Units per kind in the subtree: the denominators of the timeline's percentages."""
+        return {k.kind: k.total for k in self.kinds}
 
 
-def _local_date(value: datetime.date | datetime.datetime) -> datetime.date:
+def _local_date(value: datetime.date | datetime.datetime | None) -> datetime.date | None:
+    """A truncated period as a local date (SQLite may hand back the datetime it truncated)."""
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
@@ -493,17 +494,12 @@ def _activity(root: OrgUnit, children: list[OrgUnit], now: datetime.datetime):
     monthly: dict[int, dict[datetime.date, int]] = defaultdict(dict)
     first_month = months[0]
     for row in rows:
-        grp, month, week, n = row["grp"], _as_date(row["month"]), _as_date(row["week"]), row["n"]
+        grp, month, week, n = row["grp"], _local_date(row["month"]), _local_date(row["week"]), row["n"]
         if week is not None:
             weekly[grp][week] = weekly[grp].get(week, 0) + n
         if month >= first_month:
             monthly[grp][month] = monthly[grp].get(month, 0) + n
     return weeks, months, weekly, monthly
-
-
-def _as_date(value) -> datetime.date | None:
-    """A truncated period as a date (SQLite may hand back the datetime it truncated)."""
-    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def _approval(root: OrgUnit, now) -> list[ApprovalFigure]:
@@ -611,11 +607,6 @@ def _timeline(root: OrgUnit, now) -> dict[str, list[tuple[datetime.date, int]]]:
     return series
 
 
-def unit_last_published(unit_ids: list[int]) -> dict[int, datetime.datetime]:
-    rows = Post.objects.published().filter(unit_id__in=unit_ids).values("unit_id").annotate(last=Max("published_at"))
-    return {row["unit_id"]: row["last"] for row in rows}
-
-
 # --- documents ----------------------------------------------------------------------------------
 
 
@@ -629,9 +620,6 @@ def public_documents(*, unit: OrgUnit, query: str = "") -> QuerySet[OfficialDocu
     built from live revisions only), never the working copy an edit awaiting review may have
     changed. Every word must match, without regard to tone marks ("huong dan" finds "Hướng dẫn").
     """
-    from pages.search import query_terms
-    from vietfront.text import search_key
-
     own = Q(unit=unit)
     above = Q(
         unit__tree_id=unit.tree_id, unit__lft__lt=unit.lft, unit__rght__gt=unit.rght, addressed_to_kind=unit.kind

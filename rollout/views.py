@@ -22,7 +22,7 @@ from pages.selectors import page_for_unit
 
 from . import charts, reports
 from .exports import file_response
-from .models import RolloutTarget
+from .models import Condition, RolloutTarget
 from .selectors import (
     access_dashboard_unit,
     dashboard_for,
@@ -95,7 +95,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     timeline_chart = None
     if d.timeline:
-        totals = {k.kind: k.total for k in d.kinds}
+        totals = d.kind_totals
         kinds = [k for k in d.timeline if totals.get(k)]
         if kinds:
             dates = [day for day, _n in d.timeline[kinds[0]]]
@@ -104,7 +104,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ]
             goals = sorted(
                 {(float(f.target.target_percent), f"{f.target.target_percent}%") for f in d.targets
-                 if f.target.condition == "active_page" and f.target.unit_kind in kinds}
+                 if f.target.condition == Condition.ACTIVE_PAGE and f.target.unit_kind in kinds}
             )
             timeline_chart = charts.line_chart(
                 title=_("Tỷ lệ đơn vị có trang đang hoạt động, cuối mỗi tháng"), dates=dates, series=series,
@@ -140,14 +140,17 @@ def export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
 def _units_list(request: HttpRequest, unit: OrgUnit) -> tuple[str, object]:
     which = request.GET.get("which", "")
     if which == "silent":
-        return reports.WHICH_TITLES["silent"], silent_pages_units(root=unit)
+        return reports.which_title("silent"), silent_pages_units(root=unit)
     if which not in ("met", "missing"):
         raise Http404("No such list.")
-    target = RolloutTarget.objects.filter(pk=request.GET.get("target") or 0, is_active=True).select_related("scope").first() \
-        if (request.GET.get("target") or "").isdigit() else None
+    target_id = request.GET.get("target", "")
+    target = (
+        RolloutTarget.objects.filter(pk=int(target_id), is_active=True).select_related("scope").first()
+        if target_id.isdecimal() and target_id.isascii() else None
+    )
     if target is None:
         raise Http404("No such target.")
-    title = f"{target.name}: {reports.WHICH_TITLES[which].lower()}"
+    title = f"{target.name}: {reports.which_title(which).lower()}"
     return title, target_units(target=target, root=unit, met=which == "met")
 
 
@@ -162,10 +165,9 @@ def units(request: HttpRequest) -> HttpResponse:
         table = reports.units_table(units=queryset, title=title, request_host=host)
         return file_response(table, fmt, stem=f"danh-sach-{unit.slug or 'ca-nuoc'}")
     page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("trang"))
-    table = reports.units_table(units=page.object_list, title=title, request_host=host)
-    offset = page.start_index() - 1 if page.object_list else 0
-    for row in table.rows:
-        row.cells[0] += offset
+    table = reports.units_table(
+        units=page.object_list, title=title, request_host=host, start=page.start_index() or 1
+    )
     params = request.GET.copy()
     params.pop("trang", None)
     return render(

@@ -4,7 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from pages.cache import public_cache
+from pages.cache import public_cache, site_wide
 from pages.sitemaps import SITEMAPS
 from pages.views import robots_txt
 
@@ -19,13 +19,13 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots"),
     path(
         "sitemap.xml",
-        public_cache(lambda **kw: "")(sitemap_views.index),
+        public_cache(site_wide)(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap-index",
     ),
     path(
         "sitemap-<section>.xml",
-        public_cache(lambda **kw: "")(sitemap_views.sitemap),
+        public_cache(site_wide)(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),

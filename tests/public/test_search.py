@@ -116,3 +116,40 @@ def test_window_and_gin_paths_agree(posts, pages, tree, topic, monkeypatch, wind
         expected = titles(search_posts("dong da", filters, limit=10))
         monkeypatch.setattr(search, "WINDOW", window)
         assert got == expected and len(got) <= 4
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"don-vi": "ha-noi/khong-co"}, "Không có đơn vị có đường dẫn “ha-noi/khong-co”."),
+        ({"tu": "31/12/2024"}, "Từ ngày không phải là ngày hợp lệ"),
+        ({"den": "2024-13-45"}, "Đến ngày không phải là ngày hợp lệ"),
+        ({"tu": "2025-02-01", "den": "2025-01-01"}, "“Từ ngày” phải trước hoặc bằng “Đến ngày”."),
+        ({"chu-de": "khong-co-chu-de"}, "Không có chủ đề “khong-co-chu-de”."),
+    ],
+)
+def test_a_filter_that_cannot_be_honoured_is_reported_not_dropped(client, posts, params, message):
+    """An unknown unit or a bad date is said plainly and kept in the form; the search does not
+    quietly widen to the whole country (the Đống Đa post would then be listed)."""
+    response = client.get(reverse("public:search"), {"q": "dong da", **params})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html and 'role="alert"' in html
+    assert "tổng kết cuộc vận" not in html
+    if "don-vi" in params:
+        assert f'name="don-vi" value="{params["don-vi"]}"' in html
+
+
+def test_search_within_a_known_unit_keeps_its_path_and_narrows(client, posts, tree):
+    html = client.get(reverse("public:search"), {"q": "dong da", "don-vi": tree.badinh.path + "/"}).content.decode()
+    assert 'role="alert"' not in html
+    assert f'name="don-vi" value="{tree.badinh.path}"' in html
+    assert "tổng kết cuộc vận" not in html
+    html = client.get(reverse("public:search"), {"q": "dong da", "don-vi": tree.dongda.path}).content.decode()
+    assert "tổng kết cuộc vận" in html
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-3", "", "99999999999999999999"])
+def test_a_bad_page_number_is_not_an_error(client, posts, page):
+    response = client.get(reverse("public:search"), {"q": "dong da", "trang": page})
+    assert response.status_code == 200

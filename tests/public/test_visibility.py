@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation.services import post_take_down
-from pages.models import PostSearch
+from pages.models import Post, PostSearch
 from tests.pages.conftest import make_post, publish_post
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +77,15 @@ def test_profile_edit_invalidates_the_unit_page(client, pages, tree):
     page.about = "Giới thiệu mới của quận"
     page_update(page=page, by=None)
     assert "Giới thiệu mới của quận" in client.get(tree.dongda.get_absolute_url()).content.decode()
+
+
+def test_saving_a_live_post_with_its_unit_loaded_reads_no_unit_path(posts, django_assert_num_queries):
+    """The cache upkeep takes the unit's path from the loaded unit, not from a query per save."""
+    from pages import signals
+
+    post = Post.objects.select_related("unit").get(pk=posts["dongda"].pk)
+    with django_assert_num_queries(0):
+        assert signals._unit_path(post) == post.unit.path
+    fresh = Post.objects.get(pk=posts["dongda"].pk)
+    with django_assert_num_queries(1):
+        assert signals._unit_path(fresh) == post.unit.path

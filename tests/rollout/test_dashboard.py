@@ -304,3 +304,43 @@ def test_dates_are_written_dd_mm_yyyy(tree, client, superuser):
     xlsx = client.get(reverse("rollout:units"), {"unit": tree.hanoi.pk, "which": "silent", "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet["F2"].number_format == "DD/MM/YYYY"
+
+
+# --- the lists behind the numbers: paging and bad input --------------------------------------------
+
+
+def test_a_second_page_of_a_list_numbers_on_from_the_first(country, client, superuser, monkeypatch):
+    from rollout import views
+
+    central, _province, districts = country
+    target = RolloutTarget.objects.get(name=DISTRICT_TARGET)
+    monkeypatch.setattr(views, "LIST_PAGE_SIZE", 2)
+    client.force_login(superuser)
+    params = {"unit": central.pk, "which": "met", "target": target.pk}
+    first = client.get(reverse("rollout:units"), params).context["table"]
+    second = client.get(reverse("rollout:units"), {**params, "trang": 2}).context["table"]
+    assert [row.cells[0] for row in first.rows] == [1, 2]
+    assert [row.cells[0] for row in second.rows] == [3]
+    assert [row.cells[1] for row in first.rows + second.rows] == [d.name for d in districts[:3]]
+    junk = client.get(reverse("rollout:units"), {**params, "trang": "abc"})
+    assert junk.status_code == 200 and [row.cells[0] for row in junk.context["table"].rows] == [1, 2]
+
+
+@pytest.mark.parametrize("params", [
+    {"which": "met"}, {"which": "met", "target": "abc"}, {"which": "met", "target": "٣"},
+    {"which": "missing", "target": "999999"}, {"which": "nothing"},
+])
+def test_a_list_asked_for_badly_is_404_not_500(tree, client, superuser, params):
+    client.force_login(superuser)
+    assert client.get(reverse("rollout:units"), {"unit": tree.hanoi.pk, **params}).status_code == 404
+
+
+def test_list_titles_name_the_silent_window_and_follow_the_language(settings):
+    from django.utils import translation
+
+    from rollout.selectors import SILENT_DAYS
+
+    assert str(SILENT_DAYS) in reports.which_title("silent")
+    with translation.override("vi"):
+        assert reports.which_title("met") == "Đơn vị đã đạt"
+    assert isinstance(reports.WHICH_TITLES["met"], type(translation.gettext_lazy("x")))
