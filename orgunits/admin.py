@@ -7,12 +7,11 @@ keep redirects and take the tree lock.
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
@@ -21,7 +20,14 @@ from . import admin_roles  # noqa: F401  (registers the role admin)
 from .admin_scoping import SuperuserOnlyAdminMixin, UnitScopedAdminMixin
 from .models import OrgUnit, OrgUnitRedirect, UnitImport, UnitKind
 from .roles import Perm
-from .services import unit_create, unit_dissolve, unit_move, unit_rename
+from .services import (
+    unit_create,
+    unit_dissolve,
+    unit_move,
+    unit_move_check,
+    unit_parent_check,
+    unit_rename,
+)
 
 
 class ProvinceFilter(admin.SimpleListFilter):
@@ -45,6 +51,21 @@ class OrgUnitForm(forms.ModelForm):
     class Meta:
         model = OrgUnit
         fields = ["name", "short_name", "kind", "code", "parent"]
+
+    def clean(self) -> dict:
+        """The services' own placement checks, so a refused parent shows on the form with what
+        was typed kept, rather than as a server error from ``save_model``."""
+        data = super().clean()
+        parent = data.get("parent")
+        try:
+            if self.instance.pk is None:
+                if data.get("kind"):
+                    unit_parent_check(kind=data["kind"], parent=parent)
+            elif parent is not None and parent.pk != self.instance.parent_id:
+                unit_move_check(unit=self.instance, new_parent=parent)
+        except ValidationError as exc:
+            self.add_error("parent", exc)
+        return data
 
 
 @admin.register(OrgUnit)
@@ -117,7 +138,7 @@ class OrgUnitAdmin(UnitScopedAdminMixin, MPTTModelAdmin):
         done = 0
         for unit in queryset.order_by("-level"):
             try:
-                unit_dissolve(unit=unit, on=datetime.date.today())
+                unit_dissolve(unit=unit, on=timezone.localdate())
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 
 from .models import OrgUnit
 from .roles import Perm
-from .selectors import unit_access_q, units_for_user
+from .selectors import unit_access_q, units_for_user, user_has_unit_perm
 
 
 class UnitScopedAdminMixin:
@@ -53,11 +53,10 @@ class UnitScopedAdminMixin:
             return False
         if user.is_superuser:
             return True
-        units = units_for_user(user=user, perm=perm)
         if obj is None:
             return self._holds_anywhere(request, perm)
         unit = self.unit_of(obj)
-        return unit is not None and units.filter(pk=unit.pk).exists()
+        return unit is not None and user_has_unit_perm(user=user, perm=perm, unit=unit)
 
     def _holds_anywhere(self, request: HttpRequest, perm: str) -> bool:
         cache = request.__dict__.setdefault("_unit_perm_cache", {})

@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from .locking import tree_write_lock
-from .models import OrgUnit, OrgUnitRedirect, UnitKind
-from .services.tree import ALLOWED_PARENT_KINDS, join_path
+from .models import OrgUnit, UnitKind
+from .services.tree import ALLOWED_PARENT_KINDS, join_path, paths_rewrite
 
 _FIELDS = ("pk", "parent_id", "tree_id", "lft", "rght", "level", "kind", "slug", "path", "is_active")
 
@@ -145,17 +145,5 @@ def tree_repair() -> int:
             paths[pk] = expected
             if expected != path:
                 changed.append((pk, path, expected))
-        if not changed:
-            return 0
-        OrgUnit.objects.bulk_update(
-            [OrgUnit(pk=pk, path=f"~repair~{pk}") for pk, _, _ in changed], ["path"], batch_size=1000
-        )
-        OrgUnit.objects.bulk_update(
-            [OrgUnit(pk=pk, path=new) for pk, _, new in changed], ["path"], batch_size=1000
-        )
-        live = set(paths.values())
-        for pk, old, _ in changed:
-            if old and old not in live:
-                OrgUnitRedirect.objects.update_or_create(old_path=old, defaults={"unit_id": pk})
-        OrgUnitRedirect.objects.filter(old_path__in=[new for _, _, new in changed]).delete()
+        paths_rewrite(changed)
         return len(changed)

@@ -7,6 +7,8 @@ from .tree import (
     unit_dissolve,
     unit_merge,
     unit_move,
+    unit_move_check,
+    unit_parent_check,
     unit_rename,
 )
 
@@ -19,5 +21,7 @@ __all__ = [
     "unit_dissolve",
     "unit_merge",
     "unit_move",
+    "unit_move_check",
+    "unit_parent_check",
     "unit_rename",
 ]

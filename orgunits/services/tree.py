@@ -11,13 +11,14 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from vietfront.text import vi_slugify
 
 from ..locking import tree_write_lock
 from ..models import OrgUnit, OrgUnitRedirect, UnitKind
+
+BATCH_SIZE = 1000
 
 # Which kinds may sit directly under which. Communes sit under provinces in the 2025 structure.
 ALLOWED_PARENT_KINDS: dict[str, set[str | None]] = {
@@ -51,7 +52,8 @@ def join_path(parent_path: str, slug: str) -> str:
     return f"{parent_path}/{slug}" if parent_path else slug
 
 
-def _check_parent(kind: str, parent: OrgUnit | None) -> None:
+def unit_parent_check(*, kind: str, parent: OrgUnit | None) -> None:
+    """Refuse with ``ValidationError`` unless a unit of ``kind`` may sit directly under ``parent``."""
     parent_kind = parent.kind if parent else None
     if parent_kind not in ALLOWED_PARENT_KINDS[kind]:
         raise ValidationError(
@@ -68,34 +70,51 @@ def _sibling_slugs(parent: OrgUnit | None, *, exclude_pk: int | None = None) -> 
     return set(qs.values_list("slug", flat=True))
 
 
+def paths_rewrite(changed: list[tuple[int, str, str]]) -> None:
+    """Give each unit of ``changed`` (pk, old path, new path) its new path, keeping every
+    non-empty old path as a redirect to the unit. A fixed number of statements per batch.
+
+    Caller holds the tree lock. ``path`` is not an MPTT field, so bulk writes are safe here.
+    """
+    if not changed:
+        return
+    # Two-phase so a swap of paths among the changed units never trips the unique index.
+    OrgUnit.objects.bulk_update(
+        [OrgUnit(pk=pk, path=f"~moving~{pk}") for pk, _old, _new in changed], ["path"], batch_size=BATCH_SIZE
+    )
+    OrgUnit.objects.bulk_update(
+        [OrgUnit(pk=pk, path=new) for pk, _old, new in changed], ["path"], batch_size=BATCH_SIZE
+    )
+    OrgUnitRedirect.objects.bulk_create(
+        [OrgUnitRedirect(old_path=old, unit_id=pk) for pk, old, _new in changed if old],
+        update_conflicts=True,
+        unique_fields=["old_path"],
+        update_fields=["unit"],
+        batch_size=BATCH_SIZE,
+    )
+    # A live path always wins over a redirect that used to point elsewhere.
+    new_paths = [new for _pk, _old, new in changed]
+    for start in range(0, len(new_paths), BATCH_SIZE):
+        OrgUnitRedirect.objects.filter(old_path__in=new_paths[start : start + BATCH_SIZE]).delete()
+
+
 def _refresh_subtree_paths(unit: OrgUnit) -> None:
     """Recompute ``path`` for ``unit`` and its subtree, keeping the old paths as redirects.
 
     Caller holds the tree lock and ``unit`` is fresh (re-read after any tree change).
     """
     parent_path = unit.parent.path if unit.parent_id else ""
-    nodes = list(OrgUnit.objects.in_subtree(unit).order_by("lft").only("pk", "parent_id", "slug", "path"))
+    nodes = OrgUnit.objects.in_subtree(unit).order_by("lft").values_list("pk", "parent_id", "slug", "path")
     new_paths: dict[int, str] = {}
-    changed = []
-    for node in nodes:
-        base = new_paths.get(node.parent_id, parent_path) if node.pk != unit.pk else parent_path
-        # The central unit is the site's home: its path is empty and its children start at the top.
-        new_path = join_path(base, node.slug) if node.parent_id else ""
-        new_paths[node.pk] = new_path
-        if node.path != new_path:
-            if node.path:
-                OrgUnitRedirect.objects.update_or_create(old_path=node.path, defaults={"unit": node})
-            node.path = new_path
-            changed.append(node)
-    if not changed:
-        return
-    # Two-phase so a swap of paths inside the subtree never trips the unique index.
-    for node in changed:
-        OrgUnit.objects.filter(pk=node.pk).update(path=f"~moving~{node.pk}")
-    for node in changed:
-        OrgUnit.objects.filter(pk=node.pk).update(path=node.path)
-    # A live path always wins over a redirect that used to point elsewhere.
-    OrgUnitRedirect.objects.filter(old_path__in=[n.path for n in changed]).delete()
+    changed: list[tuple[int, str, str]] = []
+    for pk, parent_id, slug, path in nodes:
+        # In lft order a parent comes before its children. The central unit is the site's home:
+        # its path is empty and its children start at the top.
+        base = parent_path if pk == unit.pk else new_paths.get(parent_id, parent_path)
+        new_paths[pk] = new_path = join_path(base, slug) if parent_id else ""
+        if path != new_path:
+            changed.append((pk, path, new_path))
+    paths_rewrite(changed)
 
 
 def unit_create(
@@ -103,7 +122,7 @@ def unit_create(
 ) -> OrgUnit:
     with tree_write_lock():
         parent = OrgUnit.objects.get(pk=parent.pk) if parent else None
-        _check_parent(kind, parent)
+        unit_parent_check(kind=kind, parent=parent)
         slug = unique_slug(unit_slug_base(name=name, short_name=short_name, kind=kind), _sibling_slugs(parent))
         unit = OrgUnit(
             name=name,
@@ -129,19 +148,31 @@ def unit_rename(*, unit: OrgUnit, name: str, short_name: str | None = None) -> O
         base = unit_slug_base(name=unit.name, short_name=unit.short_name, kind=unit.kind)
         unit.slug = unique_slug(base, _sibling_slugs(unit.parent, exclude_pk=unit.pk))
         unit.save(update_fields=["name", "short_name", "slug", "updated_at"])
-        _refresh_subtree_paths(OrgUnit.objects.get(pk=unit.pk))
+        # A rename leaves lft/rght as they were: the locked instance is fresh enough.
+        _refresh_subtree_paths(unit)
         return OrgUnit.objects.get(pk=unit.pk)
+
+
+def unit_move_check(*, unit: OrgUnit, new_parent: OrgUnit) -> None:
+    """Refuse with ``ValidationError`` unless ``unit`` may move under ``new_parent``.
+
+    Both must be fresh (their ``lft``/``rght`` read under the tree lock, or the answer is only
+    advisory, as in a form).
+    """
+    if new_parent.tree_id == unit.tree_id and unit.lft <= new_parent.lft <= unit.rght:
+        raise ValidationError(
+            _("Không thể chuyển một đơn vị vào chính nó hoặc đơn vị cấp dưới của nó."), code="own_subtree"
+        )
+    unit_parent_check(kind=unit.kind, parent=new_parent)
+    if not new_parent.is_active:
+        raise ValidationError(_("Không thể chuyển vào đơn vị đã giải thể."), code="dissolved_parent")
 
 
 def unit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     with tree_write_lock():
         unit = OrgUnit.objects.get(pk=unit.pk)
         new_parent = OrgUnit.objects.get(pk=new_parent.pk)
-        if new_parent.tree_id == unit.tree_id and unit.lft <= new_parent.lft <= unit.rght:
-            raise ValidationError(_("Không thể chuyển một đơn vị vào chính nó hoặc đơn vị cấp dưới của nó."))
-        _check_parent(unit.kind, new_parent)
-        if not new_parent.is_active:
-            raise ValidationError(_("Không thể chuyển vào đơn vị đã giải thể."))
+        unit_move_check(unit=unit, new_parent=new_parent)
         slug = unique_slug(unit.slug, _sibling_slugs(new_parent, exclude_pk=unit.pk))
         if slug != unit.slug:
             OrgUnit.objects.filter(pk=unit.pk).update(slug=slug)
@@ -187,13 +218,16 @@ def unit_merge(*, sources: Iterable[OrgUnit], into: OrgUnit, on: datetime.date) 
     page stays at its path and points citizens to the successor."""
     with tree_write_lock():
         into = OrgUnit.objects.get(pk=into.pk)
+        sources = list(sources)
         source_ids = [s.pk for s in sources]
         if into.pk in source_ids:
             raise ValidationError(_("Không thể sáp nhập một đơn vị vào chính nó."))
-        for source_id in source_ids:
-            for child_id in OrgUnit.objects.filter(parent_id=source_id, is_active=True).values_list("pk", flat=True):
-                unit_move(unit=OrgUnit.objects.get(pk=child_id), new_parent=OrgUnit.objects.get(pk=into.pk))
-            unit_dissolve(unit=OrgUnit.objects.get(pk=source_id), on=on, successor=OrgUnit.objects.get(pk=into.pk))
+        # unit_move and unit_dissolve re-read the nodes they change under the (re-entrant) lock,
+        # so the instances passed here only need their primary keys.
+        for child in OrgUnit.objects.filter(parent_id__in=source_ids, is_active=True).order_by("pk"):
+            unit_move(unit=child, new_parent=into)
+        for source in sources:
+            unit_dissolve(unit=source, on=on, successor=into)
         return OrgUnit.objects.get(pk=into.pk)
 
 
@@ -204,5 +238,5 @@ def resolve_redirect(path: str) -> OrgUnit | None:
     seen: set[int] = set()
     while unit is not None and not unit.is_active and unit.successor_id and unit.pk not in seen:
         seen.add(unit.pk)
-        unit = OrgUnit.objects.filter(Q(pk=unit.successor_id)).first()
+        unit = OrgUnit.objects.filter(pk=unit.successor_id).first()
     return unit

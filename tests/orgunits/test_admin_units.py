@@ -93,3 +93,40 @@ def test_units_are_never_deleted_from_the_admin(client, tree, superuser):
     client.force_login(superuser)
     assert client.post(f"{URL}{tree.phucxa.pk}/delete/", {"post": "yes"}).status_code == 403
     assert OrgUnit.objects.filter(pk=tree.phucxa.pk).exists()
+
+
+def test_superuser_move_to_a_parent_of_the_wrong_kind_is_a_form_error(client, tree, superuser):
+    # A district under a district: refused on the form, with what was typed kept, not a 500.
+    client.force_login(superuser)
+    response = client.post(
+        f"{URL}{tree.dongda.pk}/change/",
+        {"name": "Quận Đống Đa Mới", "short_name": "", "parent": tree.badinh.pk},
+    )
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["parent"] and form["name"].value() == "Quận Đống Đa Mới"
+    dongda = OrgUnit.objects.get(pk=tree.dongda.pk)
+    assert (dongda.name, dongda.parent_id, dongda.path) == ("Quận Đống Đa", tree.hanoi.pk, "ha-noi/quan-dong-da")
+
+
+def test_superuser_move_into_its_own_subtree_is_a_form_error(client, tree, superuser):
+    client.force_login(superuser)
+    response = client.post(
+        f"{URL}{tree.hanoi.pk}/change/", {"name": "Thành phố Hà Nội", "short_name": "Hà Nội", "parent": tree.dongda.pk}
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors["parent"]
+    assert OrgUnit.objects.get(pk=tree.hanoi.pk).parent_id == tree.central.pk
+
+
+def test_superuser_add_under_a_parent_of_the_wrong_kind_is_a_form_error(client, tree, superuser):
+    client.force_login(superuser)
+    response = client.post(
+        f"{URL}add/", {"name": "Xã Lạc Chỗ", "short_name": "", "kind": "commune", "code": "99999", "parent": tree.hanoi.pk}
+    )
+    # A commune may sit under a province (2025 structure); under the central unit it may not.
+    assert response.status_code == 302
+    response = client.post(
+        f"{URL}add/", {"name": "Xã Sai Cấp", "short_name": "", "kind": "commune", "code": "99998", "parent": tree.central.pk}
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors["parent"]
+    assert not OrgUnit.objects.filter(name="Xã Sai Cấp").exists()

@@ -218,10 +218,35 @@ def test_concurrent_creates_and_moves_leave_a_valid_tree(postgres_only, tree):
     assert tree_findings() == []
 
 
-@pytest.mark.django_db
 def test_search_name_follows_renames(tree):
-    from orgunits.services import unit_rename
-
     assert OrgUnit.objects.get(pk=tree.dongda.pk).search_name == "quan dong da"
     unit_rename(unit=tree.dongda, name="Quận Đống Đa Mới")
     assert OrgUnit.objects.get(pk=tree.dongda.pk).search_name == "quan dong da moi"
+
+
+def test_rename_rewrites_a_subtree_in_a_constant_number_of_queries(tree, django_assert_max_num_queries):
+    with django_assert_max_num_queries(100) as small:
+        unit_rename(unit=tree.dongda, name="Quận Đống Đa Mới")
+    for i in range(30):
+        unit_create(name=f"Phường Thử {i}", kind=UnitKind.COMMUNE, parent=OrgUnit.objects.get(pk=tree.dongda.pk))
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        dongda = unit_rename(unit=tree.dongda, name="Quận Đống Đa")
+    assert paths_below(dongda)[:2] == ["ha-noi/quan-dong-da", "ha-noi/quan-dong-da/phuong-lang-thuong"]
+    assert len(paths_below(dongda)) == 33
+    # Every old path of the subtree redirects; the paths live again no longer do.
+    assert resolve_redirect("ha-noi/quan-dong-da-moi/phuong-thu-7").path == "ha-noi/quan-dong-da/phuong-thu-7"
+    assert not OrgUnitRedirect.objects.filter(old_path__startswith="ha-noi/quan-dong-da/").exists()
+    assert OrgUnitRedirect.objects.filter(old_path__startswith="ha-noi/quan-dong-da-moi").count() == 33
+    assert tree_findings() == []
+
+
+def test_merge_of_several_sources(tree):
+    into = unit_create(name="Phường Hợp Nhất", kind=UnitKind.COMMUNE, parent=tree.refresh().dongda, code="99001")
+    merged = unit_merge(sources=iter([tree.vanmieu, tree.langthuong]), into=into, on=ON)
+    for pk in (tree.vanmieu.pk, tree.langthuong.pk):
+        source = OrgUnit.objects.get(pk=pk)
+        assert (source.is_active, source.dissolved_on, source.successor_id) == (False, ON, merged.pk)
+    assert resolve_redirect("ha-noi/quan-dong-da/phuong-lang-thuong") is None  # its own page stays
+    with pytest.raises(ValidationError):
+        unit_merge(sources=[tree.badinh], into=tree.badinh, on=ON)
+    assert tree_findings() == []

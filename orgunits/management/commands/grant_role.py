@@ -77,6 +77,10 @@ class RoleCommand(BaseCommand):
         return user, role, unit
 
     @staticmethod
+    def describe(unit: OrgUnit) -> str:
+        return f"{unit.name} ({unit.kind} {unit.code or '-'}, /{unit.path})"
+
+    @staticmethod
     def refused(exc: Exception) -> CommandError:
         messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
         return CommandError(f"Refused: {' '.join(messages)}")
@@ -96,7 +100,7 @@ class Command(RoleCommand):
             created = role_grant(user=user, role=role, unit=unit, by=None)
         except (PermissionDenied, ValidationError) as exc:
             raise self.refused(exc) from exc
-        where = f"{unit.name} ({unit.kind} {unit.code or '-'}, /{unit.path})"
+        where = self.describe(unit)
         if created:
             self.stdout.write(
                 self.style.SUCCESS(f"Granted {role.value} to {user.get_username()} on {where}.")

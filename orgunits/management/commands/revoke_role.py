@@ -20,7 +20,7 @@ class Command(RoleCommand):
             revoked = role_revoke(user=user, role=role, unit=unit, by=None)
         except (PermissionDenied, ValidationError) as exc:
             raise self.refused(exc) from exc
-        where = f"{unit.name} ({unit.kind} {unit.code or '-'}, /{unit.path})"
+        where = self.describe(unit)
         if revoked:
             self.stdout.write(
                 self.style.SUCCESS(f"Revoked {role.value} from {user.get_username()} on {where}.")
