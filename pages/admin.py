@@ -94,6 +94,11 @@ class PagesScopedAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
                 kwargs["queryset"] = images_writable_by(user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any):
+        # Staged uploads are bound to the user who made them (``forms.StagedImageMixin``).
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"current_user_id": request.user.pk})
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
         units = list(units_for_user(user=request.user, perm=self.change_perm).values_list("pk", flat=True)[:2])
@@ -121,10 +126,6 @@ class MediaImageAdmin(PagesScopedAdmin):
         if obj is None:
             return ["unit", "upload", "upload_token", "alt_text", "credit", "caption"]
         return ["preview", "size", "alt_text", "credit", "caption", "uploaded_by", "created_at"]
-
-    def get_form(self, request: HttpRequest, obj: MediaImage | None = None, change: bool = False, **kwargs: Any):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"current_user_id": request.user.pk})
 
     @admin.display(description=_("ảnh"))
     def thumbnail(self, obj: MediaImage) -> str:
@@ -531,10 +532,6 @@ class PostAdmin(PostWorkflowAdminMixin, PagesScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> tuple[str, ...]:
         return (*self.readonly_fields, "page") if obj is not None else self.readonly_fields
-
-    def get_form(self, request: HttpRequest, obj: Post | None = None, change: bool = False, **kwargs: Any):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"current_user_id": request.user.pk})
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         """Diacritic-insensitive: "dai doan ket" finds "Đại đoàn kết"."""

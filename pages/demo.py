@@ -280,34 +280,33 @@ def _unit(kind: str, code: str) -> OrgUnit | None:
 def seed_demo_content(*, log=print) -> dict[str, int]:
     """Create (or leave alone) the demo pages, images and posts. Idempotent by natural keys:
     a page per unit, a post per (page, title), an image per (unit, alt text)."""
-    counts = {"pages": 0, "posts": 0, "images": 0, "skipped_units": 0}
-    units: dict[str, OrgUnit] = {}
+    counts = {"pages": 0, "posts": 0, "images": 0, "submitted": 0, "skipped_units": 0}
+    pages: dict[str, CommunityPage] = {}
     for kind, code, name in DEMO_UNITS:
         unit = _unit(kind, code)
         if unit is None:
             log(f"Skipping {name} (code {code}): not in the unit tree; import the units first.")
             counts["skipped_units"] += 1
             continue
-        units[code] = unit
-        page = CommunityPage.objects.filter(unit=unit).first()
+        page = CommunityPage.objects.filter(unit=unit).select_related("unit").first()
         if page is None:
             page = services.page_create(
                 unit=unit, by=None, activate=True,
                 about=f"Trang thông tin chính thống của Ủy ban MTTQ Việt Nam {unit.name}.",
                 address=f"Trụ sở Ủy ban MTTQ Việt Nam {unit.name}",
-                email="", phone="",
             )
             counts["pages"] += 1
         elif page.status != PageStatus.ACTIVE:
             services.page_set_status(page=page, status=PageStatus.ACTIVE, by=None)
+        pages[code] = page
 
     topics = {t.slug: t for t in Topic.objects.all()}
     now = timezone.now()
     for index, demo in enumerate(POSTS):
-        unit = units.get(demo.unit_code)
-        if unit is None:
+        page = pages.get(demo.unit_code)
+        if page is None:
             continue
-        page = CommunityPage.objects.get(unit=unit)
+        unit = page.unit
         if Post.objects.filter(page=page, title=demo.title).exists():
             continue
         alt = f"Hình minh họa: {demo.title}"
@@ -337,7 +336,7 @@ def seed_demo_content(*, log=print) -> dict[str, int]:
         if demo.publish:
             publish_demo_post_directly(post=post, at=now - datetime.timedelta(hours=6 * (len(POSTS) - index)))
         else:
-            counts["submitted"] = counts.get("submitted", 0) + _submit_as_demo_editor(post, log=log)
+            counts["submitted"] += _submit_as_demo_editor(post, log=log)
     return counts
 
 

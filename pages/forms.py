@@ -14,12 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from . import media
 from .documents import detect_document_kind
 from .models import CommunityPage, MediaImage, PageStatus, Post, PostDocument
-from .services import PAGE_TRANSITIONS
+from .services import page_status_check
 from .staging import load_staged, stage_image
 
 
 def _https_urls(db_field: Any, **kwargs: Any) -> Any:
-    """Links typed without a scheme are https (Django 6's default, chosen now)."""
+    """Links typed without a scheme are https (Django 6's default, chosen now).
+
+    This shapes the fields built when the form class is defined; the admin rebuilds them with
+    its own callback, where ``PagesScopedAdmin.formfield_overrides`` makes the same choice.
+    """
     if isinstance(db_field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return db_field.formfield(**kwargs)
@@ -169,13 +173,15 @@ class CommunityPageAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         new_status = cleaned.get("new_status")
-        if new_status == PageStatus.SUSPENDED and not (cleaned.get("status_reason") or "").strip():
-            self.add_error("status_reason", _("Cần ghi lý do tạm dừng trang."))
-        current = self.instance.status
-        if new_status and new_status != current and new_status not in PAGE_TRANSITIONS[current]:
-            self.add_error("new_status", _("Không thể chuyển trang từ “%(old)s” sang “%(new)s”.") % {
-                "old": PageStatus(current).label, "new": PageStatus(new_status).label,
-            })
+        if new_status:
+            # The service's own rule, checked here so a refusal shows next to the field and the
+            # rest of what was typed stays in the form.
+            try:
+                page_status_check(current=self.instance.status, status=new_status,
+                                  reason=cleaned.get("status_reason") or "")
+            except ValidationError as exc:
+                for key, errors in exc.error_dict.items():
+                    self.add_error({"status": "new_status", "reason": "status_reason"}[key], errors)
         unit = cleaned.get("unit") or (self.instance.unit if self.instance.unit_id else None)
         for name in ("avatar", "cover"):
             image = cleaned.get(name)

@@ -21,9 +21,6 @@ class UnitOwnedQuerySet(models.QuerySet):
         """Rows owned by ``unit`` or any unit below it."""
         return self.filter(subtree_q(unit, self.unit_prefix))
 
-    def of_unit(self, unit: OrgUnit) -> models.QuerySet:
-        return self.filter(**{self.unit_prefix.removesuffix("__"): unit})
-
 
 class CommunityPageQuerySet(UnitOwnedQuerySet):
     def active(self) -> CommunityPageQuerySet:
@@ -43,8 +40,3 @@ class PostQuerySet(UnitOwnedQuerySet):
         Withdrawing or taking a post down clears ``live_revision``: it disappears everywhere.
         """
         return self.filter(live_revision__isnull=False, published_at__lte=timezone.now())
-
-    def drafts(self) -> PostQuerySet:
-        from .models import PostStatus
-
-        return self.filter(status=PostStatus.DRAFT)

@@ -12,10 +12,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from orgunits.models import OrgUnit
+from orgunits.services.tree import unique_slug
 from vietfront.text import nfc, search_key, vi_slugify
 
 from .managers import CommunityPageQuerySet, MediaImageQuerySet, PostQuerySet
@@ -53,11 +55,31 @@ validate_facebook_url = HostValidator(("facebook.com",), _("Địa chỉ Faceboo
 # --- topics and tags --------------------------------------------------------------------------
 
 
-class Topic(models.Model):
-    """A topic from the information regulation's list (seeded by a data migration)."""
+class NamedSlugModel(models.Model):
+    """A shared vocabulary entry: an NFC name, and a slug made from it when none is given."""
 
     name = models.CharField(_("tên"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    #: The slug of a name with nothing to transliterate (punctuation only).
+    slug_fallback = ""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = nfc(self.name).strip()
+        if not self.slug:
+            self.slug = vi_slugify(self.name, max_length=100) or self.slug_fallback
+        super().save(*args, **kwargs)
+
+
+class Topic(NamedSlugModel):
+    """A topic from the information regulation's list (seeded by a data migration)."""
+
     order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
     is_active = models.BooleanField(_("đang dùng"), default=True)
 
@@ -66,33 +88,14 @@ class Topic(models.Model):
         verbose_name_plural = _("chủ đề")
         ordering = ["order", "name"]
 
-    def __str__(self) -> str:
-        return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        self.name = nfc(self.name).strip()
-        if not self.slug:
-            self.slug = vi_slugify(self.name, max_length=100)
-        super().save(*args, **kwargs)
-
-
-class Tag(models.Model):
-    name = models.CharField(_("tên"), max_length=100, unique=True)
-    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+class Tag(NamedSlugModel):
+    slug_fallback = "the"
 
     class Meta:
         verbose_name = _("thẻ")
         verbose_name_plural = _("thẻ")
         ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        self.name = nfc(self.name).strip()
-        if not self.slug:
-            self.slug = vi_slugify(self.name, max_length=100) or "the"
-        super().save(*args, **kwargs)
 
 
 # --- media ------------------------------------------------------------------------------------
@@ -419,17 +422,11 @@ class Post(models.Model):
             .exclude(pk=self.pk)
             .values_list("slug", flat=True)
         )
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base}-{n}" in taken:
-            n += 1
-        return f"{base}-{n}"
+        return unique_slug(base, taken)
 
     @property
     def is_public(self) -> bool:
-        from django.utils import timezone
-
+        """The instance form of ``PostQuerySet.published``."""
         return (
             self.live_revision_id is not None
             and self.published_at is not None

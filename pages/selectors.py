@@ -21,11 +21,6 @@ def may_see_drafts_q(user: UserLike, *, unit_ref: str = "unit__") -> Q:
     return unit_access_q(user, Perm.EDIT, unit_ref=unit_ref) | unit_access_q(user, Perm.APPROVE, unit_ref=unit_ref)
 
 
-def posts_visible_to(*, user: UserLike) -> QuerySet[Post]:
-    """Public posts, plus every post ``user`` may see as an editor or approver."""
-    return Post.objects.filter(Q(pk__in=Post.objects.published().values("pk")) | may_see_drafts_q(user))
-
-
 def access_post_draft(*, user: UserLike, post_id: int | str) -> Post:
     """The post in any state, if ``user`` may see its drafts: for previews."""
     try:
@@ -53,8 +48,7 @@ def access_document(*, user: UserLike, document_id: int) -> PostDocument:
         raise Http404("No such document.")
     if PostDocument.objects.filter(may_see_drafts_q(user, unit_ref="post__unit__"), pk=document_id).exists():
         return document
-    public = Post.objects.published().filter(pk=document.post_id).exists()
-    if not public or document.pk not in approved_document_ids(document.post.live_revision):
+    if not document.post.is_public or document.pk not in approved_document_ids(document.post.live_revision):
         raise Http404("No such document.")
     return document
 
@@ -69,25 +63,3 @@ def images_writable_by(*, user: UserLike) -> QuerySet[MediaImage]:
 
 def page_for_unit(*, unit: OrgUnit) -> CommunityPage | None:
     return CommunityPage.objects.filter(unit=unit).select_related("avatar", "cover").first()
-
-
-def unit_posts(*, unit: OrgUnit, limit: int = 20) -> QuerySet[Post]:
-    """Published posts of ``unit`` and its whole subtree, newest first."""
-    return (
-        Post.objects.published()
-        .in_subtree(unit)
-        .select_related("unit", "page", "cover")
-        .prefetch_related("cover__renditions")
-        .order_by("-published_at", "-id")[:limit]
-    )
-
-
-def public_post(*, unit_path: str, slug: str) -> Post | None:
-    """The published post with ``slug`` on the page of the unit at ``unit_path``."""
-    return (
-        Post.objects.published()
-        .filter(unit__path=unit_path, slug=slug)
-        .select_related("page__unit", "unit", "topic", "cover")
-        .prefetch_related("tags", "cover__renditions", "documents")
-        .first()
-    )

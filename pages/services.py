@@ -61,6 +61,25 @@ def page_set_up(*, page: CommunityPage, by: User | None, activate: bool = True) 
     return page
 
 
+def page_status_check(*, current: str, status: str, reason: str) -> None:
+    """Raise ``ValidationError`` keyed by ``"status"`` and/or ``"reason"`` if a page in
+    ``current`` may not move to ``status`` with ``reason``. Staying put is always allowed,
+    but a suspension always needs a reason. The admin form calls this too."""
+    if status not in PageStatus.values:
+        raise ValidationError({"status": ValidationError(_("Trạng thái không hợp lệ."), code="invalid")})
+    errors: dict[str, ValidationError] = {}
+    if status == PageStatus.SUSPENDED and not reason.strip():
+        errors["reason"] = ValidationError(_("Cần ghi lý do tạm dừng trang."), code="reason_required")
+    if status != current and status not in PAGE_TRANSITIONS[current]:
+        errors["status"] = ValidationError(
+            _("Không thể chuyển trang từ “%(old)s” sang “%(new)s”.")
+            % {"old": PageStatus(current).label, "new": PageStatus(status).label},
+            code="transition",
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
 def page_set_status(*, page: CommunityPage, status: str, by: User | None, reason: str = "") -> CommunityPage:
     """Move ``page`` to ``status`` and record it. A suspension needs a reason.
 
@@ -69,20 +88,11 @@ def page_set_status(*, page: CommunityPage, status: str, by: User | None, reason
     """
     _require(by, Perm.ADMIN, page.unit)
     reason = reason.strip()
-    if status not in PageStatus.values:
-        raise ValidationError(_("Trạng thái không hợp lệ."), code="invalid")
-    if status == PageStatus.SUSPENDED and not reason:
-        raise ValidationError({"reason": _("Cần ghi lý do tạm dừng trang.")}, code="reason_required")
     with transaction.atomic():
         locked = CommunityPage.objects.select_for_update().get(pk=page.pk)
+        page_status_check(current=locked.status, status=status, reason=reason)
         if locked.status == status:
             return locked
-        if status not in PAGE_TRANSITIONS[locked.status]:
-            raise ValidationError(
-                _("Không thể chuyển trang từ “%(old)s” sang “%(new)s”.")
-                % {"old": locked.get_status_display(), "new": PageStatus(status).label},
-                code="transition",
-            )
         now = timezone.now()
         PageStatusChange.objects.create(
             page=locked, from_status=locked.status, to_status=status, reason=reason, by=by, at=now

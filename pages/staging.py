@@ -32,6 +32,12 @@ def stage_image(*, image: ProcessedImage, user_id: int, original_name: str) -> s
     )
 
 
+def _staged_name(data: dict) -> str:
+    """The storage name a token names, if it lies inside the staging folder, else ""."""
+    name = data.get("n", "")
+    return name if name.startswith(f"{STAGING_DIR}/") and ".." not in name else ""
+
+
 def load_staged(*, token: str, user_id: int) -> tuple[ProcessedImage, str] | None:
     """The staged image and its original name, or None if the token is bad, stale or not
     this user's (a token is never trusted to name an arbitrary file)."""
@@ -41,8 +47,8 @@ def load_staged(*, token: str, user_id: int) -> tuple[ProcessedImage, str] | Non
         return None
     if data.get("u") != user_id or data.get("f") not in FORMATS:
         return None
-    name = data["n"]
-    if not name.startswith(f"{STAGING_DIR}/") or ".." in name or not default_storage.exists(name):
+    name = _staged_name(data)
+    if not name or not default_storage.exists(name):
         return None
     with default_storage.open(name, "rb") as fh:
         content = fh.read()
@@ -54,8 +60,7 @@ def discard_staged(token: str) -> None:
         data = signing.loads(token, salt=_SALT)
     except signing.BadSignature:
         return
-    name = data.get("n", "")
-    if name.startswith(f"{STAGING_DIR}/") and ".." not in name:
+    if name := _staged_name(data):
         default_storage.delete(name)
 
 

@@ -155,6 +155,53 @@ def test_unit_admin_manages_only_its_subtree(client, content, admin_dongda, tree
     assert CommunityPage.objects.get(pk=badinh_page.pk).status == PageStatus.ACTIVE
 
 
+def _page_form(page, **extra) -> dict:
+    data = {
+        "display_name": page.display_name, "about": page.about, "address": page.address, "phone": page.phone,
+        "email": page.email, "zalo_url": page.zalo_url, "facebook_url": page.facebook_url, "new_status": "",
+        "status_reason": "", "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0",
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("new_status", "reason", "field", "message"),
+    [
+        (PageStatus.SUSPENDED, "  ", "status_reason", "Cần ghi lý do tạm dừng trang."),
+        (PageStatus.NOT_SET_UP, "", "new_status", "Không thể chuyển trang từ “Đang hoạt động” sang “Chưa thiết lập”."),
+    ],
+)
+def test_refused_page_status_is_shown_on_its_field_and_keeps_what_was_typed(
+    client, content, admin_dongda, new_status, reason, field, message
+):
+    client.force_login(admin_dongda)
+    page = content["dongda"]["page"]
+    response = client.post(url(CommunityPage, "change", page.pk), _page_form(
+        page, display_name="Tên mới chưa lưu", address="Số 1 Tôn Đức Thắng", new_status=new_status, status_reason=reason,
+    ))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors == {field: [message]}
+    html = response.content.decode()
+    assert "Tên mới chưa lưu" in html and "Số 1 Tôn Đức Thắng" in html
+    page.refresh_from_db()
+    assert (page.status, page.display_name, page.status_changes.count()) == (PageStatus.ACTIVE, "", 1)
+
+
+def test_links_typed_without_a_scheme_are_stored_as_https(client, content, editor_dongda, admin_dongda):
+    client.force_login(editor_dongda)
+    response = client.post(url(Post, "add"), _post_form_data(content["dongda"]["page"], source_url="mattran.org.vn/tin"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Post.objects.get(title="Bài mới").source_url == "https://mattran.org.vn/tin"
+    client.force_login(admin_dongda)
+    page = content["dongda"]["page"]
+    response = client.post(url(CommunityPage, "change", page.pk), _page_form(page, zalo_url="zalo.me/123"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    page.refresh_from_db()
+    assert page.zalo_url == "https://zalo.me/123"
+
+
 def test_every_admin_url_of_unit_owned_models_refuses_an_outsider(client, content, tree):
     """Walk every URL each unit-owned ModelAdmin registers, as an editor of Bắc Ninh, over
     Đống Đa's objects: 403/404, a redirect to login, or an empty list — never Đống Đa's data."""
@@ -357,7 +404,6 @@ def test_changelists_make_a_constant_number_of_queries(client, pages, tree, edit
         with django_assert_max_num_queries(few[model]):
             response = client.get(url(model, "changelist"))
         assert response.status_code == 200
-    client.force_login(make_user("root2", staff=True))
 
 
 def test_staged_file_name_is_escaped_in_the_form(client, tree, editor_dongda):

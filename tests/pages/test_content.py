@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from pages import services
-from pages.models import CommunityPage, PageStatus, PageStatusChange, Post, PostStatus, Topic
+from pages.models import CommunityPage, PageStatus, PageStatusChange, Post, PostStatus, Tag, Topic
 from pages.sanitize import sanitize_html
 
 from .conftest import make_post, make_user, publish_post
@@ -50,6 +50,32 @@ def test_page_status_history_and_suspension_reason(tree):
     assert moves == [("not_set_up", "active"), ("active", "suspended"), ("suspended", "active")]
     with pytest.raises(ValidationError):
         services.page_set_status(page=page, status=PageStatus.NOT_SET_UP, by=None)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "reason", "refused"),
+    [
+        (PageStatus.NOT_SET_UP, PageStatus.ACTIVE, "", set()),
+        (PageStatus.NOT_SET_UP, PageStatus.CLOSED, "", set()),
+        (PageStatus.NOT_SET_UP, PageStatus.SUSPENDED, "lý do", {"status"}),
+        (PageStatus.ACTIVE, PageStatus.SUSPENDED, "lý do", set()),
+        (PageStatus.ACTIVE, PageStatus.SUSPENDED, " ", {"reason"}),
+        (PageStatus.ACTIVE, PageStatus.NOT_SET_UP, "", {"status"}),
+        (PageStatus.SUSPENDED, PageStatus.ACTIVE, "", set()),
+        (PageStatus.SUSPENDED, PageStatus.SUSPENDED, "", {"reason"}),
+        (PageStatus.CLOSED, PageStatus.ACTIVE, "", set()),
+        (PageStatus.CLOSED, PageStatus.SUSPENDED, "", {"status", "reason"}),
+        (PageStatus.ACTIVE, PageStatus.ACTIVE, "", set()),
+        (PageStatus.ACTIVE, "deleted", "", {"status"}),
+    ],
+)
+def test_page_status_moves_allowed_and_refused(current, new, reason, refused):
+    if not refused:
+        services.page_status_check(current=current, status=new, reason=reason)
+        return
+    with pytest.raises(ValidationError) as exc:
+        services.page_status_check(current=current, status=new, reason=reason)
+    assert set(exc.value.message_dict) == refused
 
 
 def test_page_status_needs_unit_admin_role(tree):
@@ -94,6 +120,21 @@ def test_post_defaults_slug_unit_and_search_text(pages):
     assert elsewhere.slug == "dong-da-trao-qua-vi-nguoi-ngheo"
     assert "dong da trao qua" in post.search_text and "tet am" in post.search_text
     assert Post.objects.filter(search_text__contains="vi nguoi ngheo").count() == 4
+
+
+def test_post_save_retries_a_slug_taken_by_a_concurrent_writer(pages):
+    make_post(pages["dongda"], title="Hội nghị giám sát")
+    # As if another editor saved the same title between our slug read and our insert.
+    racing = services.post_save(post=Post(page=pages["dongda"], title="Hội nghị giám sát", slug="hoi-nghi-giam-sat"), by=None)
+    assert racing.pk is not None and racing.slug == "hoi-nghi-giam-sat-2"
+
+
+def test_vocabulary_names_are_nfc_and_slugged():
+    tag = Tag.objects.create(name=unicodedata.normalize("NFD", " Đại đoàn kết "))
+    assert (tag.name, tag.slug) == ("Đại đoàn kết", "dai-doan-ket")
+    assert Tag.objects.create(name="!!!").slug == "the"
+    topic = Topic.objects.create(name=unicodedata.normalize("NFD", "Môi trường"), order=9)
+    assert (topic.name, topic.slug, str(topic)) == ("Môi trường", "moi-truong", "Môi trường")
 
 
 def test_post_queryset_published_and_in_subtree(pages, tree):

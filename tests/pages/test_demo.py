@@ -29,6 +29,8 @@ def test_seeds_pages_posts_and_images_once(settings, tree):
     assert CommunityPage.objects.count() == 8
     expected = [p for p in POSTS if p.unit_code != "68"]
     assert len(expected) >= 12
+    assert f"8 pages, {len(expected)} posts, {len(expected)} images created" in out.getvalue()
+    assert "0 posts waiting for approval; 1 units missing" in out.getvalue()
     assert Post.objects.count() == len(expected)
     assert Post.objects.filter(status=PostStatus.PUBLISHED).count() == sum(p.publish for p in expected)
     assert set(Post.objects.exclude(status=PostStatus.PUBLISHED).values_list("status", flat=True)) == {PostStatus.DRAFT}
@@ -37,7 +39,9 @@ def test_seeds_pages_posts_and_images_once(settings, tree):
     assert post.cover.credit == "Ảnh: H.Nguyệt" and post.topic.slug == "xa-hoi" and post.tags.count() == 2
     with post.cover.file.open("rb") as fh, Image.open(fh) as im:
         assert im.size == (1600, 900) and not im.getexif()
-    call_command("seed_demo_content", stdout=io.StringIO())
+    again = io.StringIO()
+    call_command("seed_demo_content", stdout=again)
+    assert "0 pages, 0 posts, 0 images created" in again.getvalue()
     assert (CommunityPage.objects.count(), Post.objects.count(), MediaImage.objects.count()) == (8, len(expected), len(expected))
 
 
@@ -50,7 +54,9 @@ def test_unpublished_demo_posts_wait_in_the_queue_when_an_editor_exists(settings
     settings.DEBUG = True
     editor = get_user_model().objects.create_user("bientap.dongda", is_staff=True)
     assign_perm("orgunits.edit_content", editor, tree.dongda)
-    call_command("seed_demo_content", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("seed_demo_content", stdout=out)
+    assert "2 posts waiting for approval" in out.getvalue()
     # Đống Đa's own unpublished post and Văn Miếu's (covered by the district grant) are queued;
     # Phúc Xá (Ba Đình) and Bắc Ninh have no demo editor and stay drafts.
     queued = Submission.objects.filter(state="pending").select_related("post__unit")

@@ -16,8 +16,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo content: {pages} pages, {posts} posts, {images} images created; "
-                "{submitted} posts waiting for approval; {skipped_units} units missing.".format(
-                    **{"submitted": 0, **counts}
-                )
+                "{submitted} posts waiting for approval; {skipped_units} units missing.".format(**counts)
             )
         )
