@@ -183,7 +183,7 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
     def decide_view(self, request: HttpRequest, pk) -> TemplateResponse | HttpResponseRedirect:
         submission = get_object_or_404(
-            self.get_queryset(request).select_related("revision", "post", "post__unit", "approving_unit"), pk=pk
+            self.get_queryset(request).select_related("revision", "post__unit", "approving_unit", "submitted_by"), pk=pk
         )
         if request.method == "POST":
             form = DecisionForm(request.POST)
@@ -241,20 +241,16 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
                 if field != "decision":
                     self.message_user(request, "; ".join(errors), messages.ERROR)
             return None
-        decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
-        actions = {
-            "approve": lambda: services.post_approve(
-                post=submission.post, by=request.user, note=reason, publish_at=form.publish_time()
-            ),
-            "send_back": lambda: services.post_send_back(post=submission.post, by=request.user, reason=reason),
-        }
+        reason = form.cleaned_data["reason"]
         try:
-            actions[decision]()
+            if form.cleaned_data["decision"] == "approve":
+                services.post_approve(post=submission.post, by=request.user, note=reason, publish_at=form.publish_time())
+            else:
+                services.post_send_back(post=submission.post, by=request.user, reason=reason)
         except services.RegulationBlocked as exc:
             self.message_user(request, _("Không duyệt được: bài viết nay vi phạm quy chế."), messages.ERROR)
-            for finding in exc.findings:
-                if finding.get("severity") == "block":
-                    self.message_user(request, finding.get("message", ""), messages.ERROR)
+            for message in exc.messages:  # the blocking findings' messages
+                self.message_user(request, message, messages.ERROR)
             return None
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
@@ -301,8 +297,6 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin
         return f"{obj.from_label} → {obj.to_label}" if obj.from_state or obj.to_state else "—"
 
     def get_queryset(self, request: HttpRequest):
-        from orgunits.selectors import unit_access_q
-
         qs = admin.ModelAdmin.get_queryset(self, request)
         return qs.filter(
             unit_access_q(request.user, Perm.APPROVE, unit_ref="unit__") | unit_access_q(request.user, Perm.ADMIN, unit_ref="unit__")

@@ -45,38 +45,33 @@ def _when(value) -> str:
     return timezone.localtime(value).strftime("%H:%M %d/%m/%Y") if value else "—"
 
 
-def _post_people(post) -> list:
-    """The editors who answer for a post: its author and whoever last submitted it (a colleague
-    of the same unit may submit the author's draft; both must hear what became of it)."""
+def _post_people(post, *, submitter=None) -> list:
+    """The editors who answer for a post: its author and ``submitter``, by default whoever last
+    submitted it (a colleague of the same unit may submit the author's draft; both must hear
+    what became of it). ``_emails`` removes the doubles."""
     from .models import Submission
 
-    people = [post.created_by]
-    submitter_id = (
-        Submission.objects.filter(post=post).order_by("-submitted_at", "-pk").values_list("submitted_by", flat=True).first()
-    )
-    if submitter_id is not None and submitter_id != post.created_by_id:
-        people.append(get_user_model().objects.filter(pk=submitter_id).first())
-    return [p for p in people if p is not None]
+    if submitter is None:
+        latest = (
+            Submission.objects.filter(post=post).select_related("submitted_by").order_by("-submitted_at", "-pk").first()
+        )
+        submitter = latest.submitted_by if latest else None
+    return [p for p in (post.created_by, submitter) if p is not None]
 
 
 def notify_submitted(*, submission_id: int) -> None:
-    from .models import NotificationPreference, Submission
+    from .models import Submission
     from .routing import approvers_to_notify
 
     submission = Submission.objects.select_related("post", "approving_unit", "post__unit", "revision").get(pk=submission_id)
-    authors = {submission.submitted_by_id, submission.post.created_by_id}
     # The nearest level with an active approver who is not the post's author: an author who
     # approves at that level cannot decide, so the post would otherwise wait unseen.
-    unit, approvers = submission.approving_unit, []
-    while unit is not None and not approvers:
-        approvers = [u for u in approvers_to_notify(unit) if u.pk not in authors]
-        unit = unit.parent if approvers == [] and unit.parent_id else None
-    digest_users = set(
-        NotificationPreference.objects.filter(daily_digest=True, user__in=[u.pk for u in approvers])
-        .values_list("user_id", flat=True)
+    approvers = approvers_to_notify(
+        submission.approving_unit, exclude={submission.submitted_by_id, submission.post.created_by_id}
     )
-    # Digest users hear once a day instead (``send_daily_digests``).
-    approvers = [u for u in approvers if u.pk not in digest_users]
+    # Digest users still count as that level's approvers, but hear once a day instead
+    # (``send_daily_digests``).
+    approvers = approvers.exclude(notification_preference__daily_digest=True)
     _queue(
         _("[Chờ duyệt] %(title)s") % {"title": submission.revision.title},
         _("Bài viết “%(title)s” của %(unit)s đang chờ anh/chị duyệt.\nCảnh báo quy chế: %(n)d.")
@@ -88,7 +83,7 @@ def notify_submitted(*, submission_id: int) -> None:
 def notify_decided(*, submission_id: int) -> None:
     from .models import Submission
 
-    submission = Submission.objects.select_related("post", "post__created_by").get(pk=submission_id)
+    submission = Submission.objects.select_related("post__created_by", "revision", "submitted_by").get(pk=submission_id)
     if submission.state == Submission.State.APPROVED:
         subject = _("[Đã duyệt] %(title)s")
         body = _("Bài viết “%(title)s” đã được duyệt và sẽ đăng lúc %(when)s.")
@@ -96,7 +91,7 @@ def notify_decided(*, submission_id: int) -> None:
         subject = _("[Trả lại] %(title)s")
         body = _("Bài viết “%(title)s” được trả lại để sửa. Lý do: %(reason)s")
     values = {"title": submission.revision.title, "when": _when(submission.publish_at), "reason": submission.reason}
-    _queue(subject % values, body % values, _emails([submission.submitted_by, *_post_people(submission.post)]))
+    _queue(subject % values, body % values, _emails(_post_people(submission.post, submitter=submission.submitted_by)))
 
 
 def notify_published(*, post_id: int) -> None:
@@ -159,15 +154,17 @@ def send_daily_digests() -> int:
     from .models import NotificationPreference, Submission
 
     sent = 0
+    # Without an address there is nobody to mail: skip those users before querying their queue.
     users = get_user_model().objects.filter(
         pk__in=NotificationPreference.objects.filter(daily_digest=True).values("user_id"), is_active=True
-    )
+    ).exclude(email="")
+    # One queue query per user: each sees their own subtree.
     for user in users:
         pending = Submission.objects.filter(state=Submission.State.PENDING).filter(
             unit_access_q(user, Perm.APPROVE, unit_ref="approving_unit__")
         ).select_related("revision", "post__unit").order_by("submitted_at")
-        lines = [f"- {s.revision.title} ({s.post.unit.name}, {s.submitted_at:%d/%m/%Y %H:%M})" for s in pending[:200]]
-        if not lines or not user.email:
+        lines = [f"- {s.revision.title} ({s.post.unit.name}, {_when(s.submitted_at)})" for s in pending[:200]]
+        if not lines:
             continue
         send(
             subject=_("[Tổng hợp] %(n)d bài viết chờ duyệt") % {"n": len(lines)},

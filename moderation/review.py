@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from orgunits.models import OrgUnit
 from pages.models import Post
 
-from .routing import approving_unit_for
 from .rules import ContentForReview, ImageRef, load_context, run_rules
 
 
@@ -31,9 +31,8 @@ def content_for_review(post: Post) -> ContentForReview:
     )
 
 
-def _duplicate_finder(post: Post):
-    """Live posts with the same title in the subtree of the unit that approves this one."""
-    scope = approving_unit_for(post.unit)
+def _duplicate_finder(post: Post, scope: OrgUnit):
+    """Live posts with the same title in ``scope``'s subtree."""
 
     def find(content: ContentForReview):
         matches = (
@@ -47,7 +46,10 @@ def _duplicate_finder(post: Post):
     return find
 
 
-def review_post(post: Post) -> list[dict]:
-    """Every finding of every rule on ``post``, JSON-ready (stored with the submission)."""
-    context = load_context(find_duplicates=_duplicate_finder(post))
+def review_post(post: Post, *, approving_unit: OrgUnit) -> list[dict]:
+    """Every finding of every rule on ``post``, JSON-ready (stored with the submission).
+
+    ``approving_unit`` (the caller has it already) bounds the search for duplicates.
+    """
+    context = load_context(find_duplicates=_duplicate_finder(post, approving_unit))
     return run_rules(content_for_review(post), context=context).as_dicts()

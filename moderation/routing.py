@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
@@ -27,9 +29,13 @@ def approving_unit_for(unit: OrgUnit) -> OrgUnit:
     return OrgUnit.objects.get(pk=unit.parent_id)
 
 
-def approvers_to_notify(unit: OrgUnit) -> QuerySet:
+def approvers_to_notify(unit: OrgUnit, *, exclude: Collection[int] = ()) -> QuerySet:
     """Active users granted ``approve_content`` on the nearest level that has any, from ``unit``
-    upwards: when a unit has no active approver, the next level up is asked."""
+    upwards: when a unit has no active approver, the next level up is asked.
+
+    Users in ``exclude`` (a post's authors, who may not decide on it) do not count: a level
+    whose only approvers they are is passed over too. One query, and the users' own.
+    """
     grants = (
         OrgUnitUserObjectPermission.objects.filter(
             permission__codename=Perm.APPROVE,
@@ -38,6 +44,7 @@ def approvers_to_notify(unit: OrgUnit) -> QuerySet:
             content_object__lft__lte=unit.lft,
             content_object__rght__gte=unit.rght,
         )
+        .exclude(user_id__in=list(exclude))
         .order_by("-content_object__lft")
         .values_list("content_object_id", "user_id")
     )

@@ -27,6 +27,7 @@ from .models import AuditEntry, Revision, Submission, TakedownRequest
 from .review import review_post
 from .revisions import content_hash, snapshot_post
 from .routing import approving_unit_for
+from .rules import Severity
 from .states import Action, target_state
 
 logger = logging.getLogger(__name__)
@@ -42,9 +43,11 @@ class WorkflowError(ValidationError):
 
 
 class RegulationBlocked(WorkflowError):
+    """Its ``messages`` are the blocking findings' messages; ``findings`` keeps them all."""
+
     def __init__(self, findings: list[dict]):
         self.findings = findings
-        messages = [f["message"] for f in findings if f.get("severity") == "block"]
+        messages = [f["message"] for f in _blocking(findings)]
         super().__init__(messages or [_("Bài viết chưa đáp ứng quy chế thông tin.")])
 
 
@@ -54,8 +57,11 @@ def _locked(post: Post) -> Post:
     return Post.objects.select_for_update().select_related("unit").get(pk=post.pk)
 
 
-def _audit(*, post: Post, actor, action: str, from_state: str = "", to_state: str = "", reason: str = "", **data) -> None:
-    AuditEntry.objects.create(
+def _audit_entry(
+    *, post: Post, actor, action: str, from_state: str = "", to_state: str = "", reason: str = "", **data
+) -> AuditEntry:
+    """An unsaved audit row (``_audit`` saves one; sweeps save theirs in bulk)."""
+    return AuditEntry(
         post=post,
         unit_id=post.unit_id,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -67,9 +73,12 @@ def _audit(*, post: Post, actor, action: str, from_state: str = "", to_state: st
     )
 
 
-def _move(post: Post, action: str, *, actor, reason: str = "", **data) -> str:
-    """Apply ``action`` to the locked ``post``: state check, save, audit. Returns the old state."""
-    current = post.status
+def _audit(**fields) -> None:
+    _audit_entry(**fields).save()
+
+
+def _target(action: str, current: str) -> str:
+    """The state ``action`` leads to from ``current``; refuses with a message the user can read."""
     target = target_state(action, current)
     if target is None:
         raise WorkflowError(
@@ -77,6 +86,13 @@ def _move(post: Post, action: str, *, actor, reason: str = "", **data) -> str:
             % {"action": Action(action).label, "state": PostStatus(current).label},
             code="illegal_transition",
         )
+    return target
+
+
+def _move(post: Post, action: str, *, actor, reason: str = "", **data) -> str:
+    """Apply ``action`` to the locked ``post``: state check, save, audit. Returns the old state."""
+    current = post.status
+    target = _target(action, current)
     post.status = target
     post.save(update_fields=["status"])
     _audit(post=post, actor=actor, action=action, from_state=current, to_state=target, reason=reason, **data)
@@ -89,7 +105,13 @@ def _require(user: AbstractBaseUser, perm: str, unit, message: str) -> None:
 
 
 def _pending(post: Post) -> Submission | None:
-    return Submission.objects.select_for_update().filter(post=post, state=Submission.State.PENDING).first()
+    """The pending submission, locked, with what the decision reads (the joined rows unlocked)."""
+    return (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("revision", "approving_unit")
+        .filter(post=post, state=Submission.State.PENDING)
+        .first()
+    )
 
 
 def _supersede_pending(post: Post) -> None:
@@ -114,8 +136,17 @@ def _new_revision(post: Post, *, by: AbstractBaseUser | None) -> Revision:
     )
 
 
-def _has_blocking(findings: list[dict]) -> bool:
-    return any(f.get("severity") == "block" for f in findings)
+def _blocking(findings: list[dict]) -> list[dict]:
+    return [f for f in findings if f.get("severity") == Severity.BLOCK]
+
+
+def _blocked_by_rules(post: Post, findings: list[dict], *, by: AbstractBaseUser) -> bool:
+    """True when a finding blocks; the refusal is then audited. The caller raises
+    ``RegulationBlocked`` after its transaction commits, so the audit row is kept."""
+    if not _blocking(findings):
+        return False
+    _audit(post=post, actor=by, action=Action.RULES_BLOCKED, from_state=post.status, findings=findings)
+    return True
 
 
 # --- transitions -----------------------------------------------------------------------------
@@ -128,11 +159,10 @@ def post_submit(*, post: Post, by: AbstractBaseUser) -> Submission:
     blocked: list[dict] | None = None
     with transaction.atomic():
         post = _locked(post)
-        if target_state(Action.SUBMIT, post.status) is None:
-            _move(post, Action.SUBMIT, actor=by)  # raises the clear error
-        findings = review_post(post)
-        if _has_blocking(findings):
-            _audit(post=post, actor=by, action=Action.RULES_BLOCKED, from_state=post.status, findings=findings)
+        _target(Action.SUBMIT, post.status)  # refuse before running the rules
+        approving_unit = approving_unit_for(post.unit)
+        findings = review_post(post, approving_unit=approving_unit)
+        if _blocked_by_rules(post, findings, by=by):
             blocked = findings
         else:
             revision = _new_revision(post, by=by)
@@ -140,7 +170,7 @@ def post_submit(*, post: Post, by: AbstractBaseUser) -> Submission:
             submission = Submission.objects.create(
                 post=post,
                 revision=revision,
-                approving_unit=approving_unit_for(post.unit),
+                approving_unit=approving_unit,
                 findings=findings,
                 submitted_by=by,
             )
@@ -166,12 +196,9 @@ def post_approve(
         _require(by, Perm.APPROVE, submission.approving_unit, _("Bạn không có quyền duyệt bài viết này."))
         if by.pk in {submission.submitted_by_id, post.created_by_id}:
             raise PermissionDenied(_("Không ai được tự duyệt bài viết của mình."))
-        findings = review_post(post)
-        if _has_blocking(findings):
-            _audit(post=post, actor=by, action=Action.RULES_BLOCKED, from_state=post.status, findings=findings)
-            blocked = findings
-        else:
-            blocked = None
+        findings = review_post(post, approving_unit=submission.approving_unit)
+        blocked = findings if _blocked_by_rules(post, findings, by=by) else None
+        if blocked is None:
             now = timezone.now()
             when = max(publish_at or post.desired_publish_at or now, now)
             submission.state = Submission.State.APPROVED
@@ -363,19 +390,26 @@ def takedown_request_record(
 def takedown_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
     """Mark open requests past their deadline escalated and tell the next level up. Idempotent."""
     now = now or timezone.now()
-    escalated = 0
-    for request_id in TakedownRequest.objects.filter(state=TakedownRequest.State.OPEN, deadline__lt=now).values_list("pk", flat=True):
-        with transaction.atomic():
-            updated = TakedownRequest.objects.filter(pk=request_id, state=TakedownRequest.State.OPEN).update(
-                state=TakedownRequest.State.ESCALATED, escalated_at=now
-            )
-            if not updated:
-                continue
-            request = TakedownRequest.objects.select_related("post").get(pk=request_id)
-            _audit(post=request.post, actor=None, action=Action.TAKEDOWN_ESCALATED, deadline=request.deadline.isoformat())
-            transaction.on_commit(partial(notifications.notify_takedown_escalated, request_id=request_id))
-            escalated += 1
-    return escalated
+    with transaction.atomic():
+        # A few queries whatever the number of requests. Rows another sweep (or a take-down
+        # closing them) holds are skipped: that one deals with them, none is escalated twice.
+        overdue = list(
+            TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("post")
+            .filter(state=TakedownRequest.State.OPEN, deadline__lt=now)
+        )
+        if not overdue:
+            return 0
+        TakedownRequest.objects.filter(pk__in=[r.pk for r in overdue]).update(
+            state=TakedownRequest.State.ESCALATED, escalated_at=now
+        )
+        AuditEntry.objects.bulk_create(
+            _audit_entry(post=r.post, actor=None, action=Action.TAKEDOWN_ESCALATED, deadline=r.deadline.isoformat())
+            for r in overdue
+        )
+        for request in overdue:
+            transaction.on_commit(partial(notifications.notify_takedown_escalated, request_id=request.pk))
+    return len(overdue)
 
 
 def due_post_ids(*, now: datetime.datetime | None = None) -> list[int]:

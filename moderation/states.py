@@ -32,8 +32,6 @@ class Action(models.TextChoices):
     IMPORT = "import", _("Nhập bài đã đăng từ nguồn khác")
 
 
-LIVE_STATES = frozenset({S.PUBLISHED})
-
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     Action.SUBMIT: (frozenset({S.DRAFT, S.CHANGES_REQUESTED, S.WITHDRAWN, S.TAKEN_DOWN}), S.SUBMITTED),
     Action.APPROVE: (frozenset({S.SUBMITTED}), S.APPROVED),

@@ -94,10 +94,6 @@ class Submission(models.Model):
         return f"{self.revision.title} ({self.get_state_display()})"
 
     @property
-    def blocking_findings(self) -> list[dict]:
-        return [f for f in self.findings if f.get("severity") == "block"]
-
-    @property
     def warning_findings(self) -> list[dict]:
         return [f for f in self.findings if f.get("severity") != "block"]
 

@@ -43,24 +43,17 @@ class AllowedDomainsRule(Rule):
                         passage=link.url,
                     )
                 )
-        for n, image in enumerate(content.images):
-            verdict = context.check_url(image.src)
+        located = [
+            *((f"images[{n}].src", gettext("Ảnh %(n)d") % {"n": n + 1}, i.src) for n, i in enumerate(content.images)),
+            *(
+                (f"documents[{n}].url", gettext("Tài liệu %(n)d") % {"n": n + 1}, d.url)
+                for n, d in enumerate(content.documents)
+            ),
+        ]
+        for field, label, url in located:
+            verdict = context.check_url(url)
             if not verdict.ok:
-                label = gettext("Ảnh %(n)d") % {"n": n + 1}
-                findings.append(
-                    self.finding(
-                        field=f"images[{n}].src", message=_refusal(verdict, label=label, url=image.src)
-                    )
-                )
-        for n, document in enumerate(content.documents):
-            verdict = context.check_url(document.url)
-            if not verdict.ok:
-                label = gettext("Tài liệu %(n)d") % {"n": n + 1}
-                findings.append(
-                    self.finding(
-                        field=f"documents[{n}].url", message=_refusal(verdict, label=label, url=document.url)
-                    )
-                )
+                findings.append(self.finding(field=field, message=_refusal(verdict, label=label, url=url)))
         return findings
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from moderation import notifications, services
-from moderation.models import NotificationPreference
+from moderation.models import NotificationPreference, Submission
 from moderation.tasks import publish_due_posts_task, publish_post_task
 from tests.moderation.workflow_fixtures import *  # noqa: F403
 from tests.moderation.workflow_fixtures import make_post
@@ -91,6 +92,9 @@ def test_one_mail_per_publication_when_the_task_runs_twice(post, people, django_
 
 
 def test_daily_digest_replaces_the_immediate_queue_mails(tree, people, django_capture_on_commit_callbacks):
+    # A digest user is still their level's approver: the level above is not mailed instead.
+    central = people.approver.__class__.objects.create_user("duyet.tw", email="tw@mattran.example.vn", is_staff=True)
+    assign_perm("orgunits.approve_content", central, tree.central)
     NotificationPreference.objects.create(user=people.approver, daily_digest=True)
     NotificationPreference.objects.create(user=people.editor, daily_digest=True)  # approves nothing
     first = make_post(tree.dongda, people.editor, title="Hội nghị hiệp thương lần thứ nhất")
@@ -104,6 +108,9 @@ def test_daily_digest_replaces_the_immediate_queue_mails(tree, people, django_ca
     assert [m.to for m in digest] == [["duyet.hanoi@mattran.example.vn"]]
     assert "2 bài viết" in digest[0].subject
     assert "Hội nghị hiệp thương lần thứ nhất" in digest[0].body and "Tổng kết cuộc vận động" in digest[0].body
+    # Times as the approver reads them: local, not the database's UTC.
+    submitted = Submission.objects.get(post=first).submitted_at
+    assert timezone.localtime(submitted).strftime("%H:%M %d/%m/%Y") in digest[0].body
 
 
 def test_immediate_users_keep_their_mails_next_to_digest_users(tree, people, django_capture_on_commit_callbacks):
@@ -113,6 +120,22 @@ def test_immediate_users_keep_their_mails_next_to_digest_users(tree, people, dja
     with django_capture_on_commit_callbacks(execute=True):
         services.post_submit(post=make_post(tree.dongda, people.editor), by=people.editor)
     assert sent("[Chờ duyệt]") == [["d2@mattran.example.vn"]]
+
+
+def test_authors_are_skipped_level_by_level_up_to_the_first_other_approver(
+    tree, people, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    # Văn Miếu's post is approved by Đống Đa, whose approver wrote it; Hà Nội's approver
+    # submitted it. Neither may decide: the centre is asked, in a fixed number of queries.
+    central = people.approver.__class__.objects.create_user("duyet.tw", email="tw@mattran.example.vn", is_staff=True)
+    assign_perm("orgunits.approve_content", central, tree.central)
+    assign_perm("orgunits.edit_content", people.district_approver, tree.vanmieu)
+    assign_perm("orgunits.edit_content", people.approver, tree.vanmieu)
+    post = make_post(tree.vanmieu, people.district_approver)
+    submission = services.post_submit(post=post, by=people.approver)
+    with django_assert_max_num_queries(3):  # the submission, the grants, the users
+        notifications.notify_submitted(submission_id=submission.pk)
+    assert sent("[Chờ duyệt]") == [["tw@mattran.example.vn"]]
 
 
 def test_takedown_request_mails_the_approvers_and_escalation_the_level_above(tree, post, people, django_capture_on_commit_callbacks):

@@ -62,7 +62,9 @@ def test_blocked_submission_shows_every_finding_and_keeps_what_was_typed(client,
     assert post.title == "Bản sửa chưa đủ nguồn tin"  # saved: nothing the editor typed is lost
     findings = AuditEntry.objects.get(post=post, action="rules_blocked").data["findings"]
     blocking = [f["message"] for f in findings if f["severity"] == "block"]
-    assert len(blocking) >= 2
+    assert {(f["code"], f["field"]) for f in findings if f["severity"] == "block"} == {
+        ("required_fields", "summary"), ("required_fields", "source_name"),
+    }
     shown = messages_of(response)
     assert [t for level, t in shown if level == "error" and t in blocking] == blocking
     assert any("Chưa gửi duyệt được" in t for _level, t in shown)

@@ -240,3 +240,24 @@ def test_notification_preference_is_the_users_own(client, people):
     assert client.get(other).status_code in (302, 403, 404)
     client.post(other, {"daily_digest": ""})
     assert NotificationPreference.objects.get(pk=mine.pk).daily_digest is True
+
+
+def test_approval_blocked_by_a_rule_added_since_submission_says_why_and_keeps_the_note(client, post, people):
+    from moderation.models import BannedTerm
+
+    submission = services.post_submit(post=post, by=people.editor)
+    BannedTerm.objects.create(term="ra quân")  # the title's first words, banned after submission
+    client.force_login(people.approver)
+    response = client.post(decide_url(submission), {"decision": "approve", "publish": "now", "reason": "Đạt, đăng ngay"})
+    assert response.status_code == 200
+    errors = [text for level, text in messages_of(response) if level == "error"]
+    assert errors[0] == "Không duyệt được: bài viết nay vi phạm quy chế."
+    assert errors[1:] == [
+        "Tiêu đề: có từ ngữ thuộc danh mục cấm “Ra quân” (Khác).",
+        "Nội dung: có từ ngữ thuộc danh mục cấm “ra quân” (Khác).",
+    ]
+    assert ">Đạt, đăng ngay</textarea>" in response.content.decode()
+    assert Post.objects.get(pk=post.pk).status == S.SUBMITTED
+    assert Submission.objects.get(pk=submission.pk).state == "pending"
+    entry = AuditEntry.objects.get(post=post, action="rules_blocked")
+    assert entry.actor == people.approver and entry.data["findings"][0]["code"] == "banned_terms"

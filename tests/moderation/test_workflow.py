@@ -153,11 +153,14 @@ def test_blocking_rule_refuses_submission_and_is_audited(tree, people):
     post = make_post(tree.dongda, people.editor, source_name="", summary="")
     with pytest.raises(services.RegulationBlocked) as exc:
         services.post_submit(post=post, by=people.editor)
-    assert exc.value.findings
+    blocking = [f for f in exc.value.findings if f["severity"] == "block"]
+    assert {(f["code"], f["field"]) for f in blocking} == {("required_fields", "summary"), ("required_fields", "source_name")}
+    assert exc.value.messages == [f["message"] for f in blocking]  # what the editor is shown
     assert Post.objects.get(pk=post.pk).status == S.DRAFT
     assert not Submission.objects.exists()
     entry = AuditEntry.objects.get(post=post)
-    assert entry.action == "rules_blocked" and entry.data["findings"]
+    assert entry.action == "rules_blocked" and entry.data["findings"] == exc.value.findings
+    assert entry.actor == people.editor and entry.from_state == S.DRAFT and entry.to_state == ""
 
 
 @pytest.mark.django_db
@@ -296,3 +299,35 @@ def test_attaching_a_document_to_a_live_post_needs_approval_again(
     with django_capture_on_commit_callbacks(execute=True):
         services.post_approve(post=post, by=people.approver)
     assert Post.objects.get(pk=post.pk).live_revision.content["documents"] == [[document.pk, "Kế hoạch"]]
+
+
+@pytest.mark.django_db
+def test_escalation_sweep_handles_every_overdue_request_in_constant_queries(
+    tree, people, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    posts = [
+        _publish_now(make_post(tree.dongda, people.editor, title=f"Tin hoạt động của quận số {n}"), people,
+                     django_capture_on_commit_callbacks)
+        for n in range(4)
+    ]
+    received = timezone.now() - datetime.timedelta(hours=30)
+    requests = [
+        services.takedown_request_record(post=p, source=TakedownRequest.Source.AUTHORITY, requester="Sở TT&TT",
+                                         reason="Sai", by=people.approver, received_at=received)
+        for p in posts
+    ]
+    # Not yet due: a complaint has 48 hours.
+    waiting = services.takedown_request_record(post=posts[0], source=TakedownRequest.Source.COMPLAINT,
+                                               requester="Ông N.V.A", reason="Khiếu nại", by=people.approver,
+                                               received_at=received)
+    # The overdue rows, their update, their audit rows, and the savepoint around them.
+    with django_assert_max_num_queries(5):
+        assert services.takedown_escalate_overdue() == 4
+    assert services.takedown_escalate_overdue() == 0
+    assert set(TakedownRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("state", flat=True)) == {
+        TakedownRequest.State.ESCALATED
+    }
+    assert TakedownRequest.objects.get(pk=waiting.pk).state == TakedownRequest.State.OPEN
+    entries = AuditEntry.objects.filter(action="takedown_escalated")
+    assert sorted(entries.values_list("post_id", flat=True)) == sorted(p.pk for p in posts)
+    assert {e.unit_id for e in entries} == {tree.dongda.pk}
