@@ -19,6 +19,23 @@ from .roles import Perm
 from .selectors import unit_access_q, units_for_user, user_has_unit_perm
 
 
+def request_may(request: HttpRequest, perm: str, unit: OrgUnit | None = None) -> bool:
+    """Whether the request's user holds ``perm`` on ``unit`` (anywhere, when ``unit`` is None).
+
+    One answer per (permission, unit) per request: a change view asks the same question for
+    every button, inline, field and sidebar entry, and the admin's hooks share no other state.
+    Callers check is_active/is_staff/is_superuser first.
+    """
+    cache = request.__dict__.setdefault("_unit_perm_cache", {})
+    key = (perm, unit.pk if unit is not None else None)
+    if key not in cache:
+        if unit is None:
+            cache[key] = units_for_user(user=request.user, perm=perm)[:1].exists()
+        else:
+            cache[key] = user_has_unit_perm(user=request.user, perm=perm, unit=unit)
+    return cache[key]
+
+
 class UnitScopedAdminMixin:
     """Scope a ModelAdmin by the unit each row belongs to.
 
@@ -53,16 +70,10 @@ class UnitScopedAdminMixin:
             return False
         if user.is_superuser:
             return True
-        if obj is None:
-            return self._holds_anywhere(request, perm)
-        unit = self.unit_of(obj)
-        return unit is not None and user_has_unit_perm(user=user, perm=perm, unit=unit)
-
-    def _holds_anywhere(self, request: HttpRequest, perm: str) -> bool:
-        cache = request.__dict__.setdefault("_unit_perm_cache", {})
-        if perm not in cache:
-            cache[perm] = units_for_user(user=request.user, perm=perm)[:1].exists()
-        return cache[perm]
+        unit = None if obj is None else self.unit_of(obj)
+        if obj is not None and unit is None:
+            return False
+        return request_may(request, perm, unit)
 
     # --- the admin's permission hooks -------------------------------------------------------
     def has_module_permission(self, request: HttpRequest) -> bool:

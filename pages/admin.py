@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orgunits.admin_scoping import UnitScopedAdminMixin
+from orgunits.admin_scoping import UnitScopedAdminMixin, request_may
 from orgunits.managers import subtree_q
 from orgunits.roles import Perm
 from orgunits.selectors import units_for_user, user_has_unit_perm
@@ -604,7 +604,7 @@ def _edits_somewhere(request: HttpRequest) -> bool:
     user = request.user
     return bool(
         user.is_active and user.is_staff
-        and (user.is_superuser or units_for_user(user=user, perm=Perm.EDIT)[:1].exists())
+        and (user.is_superuser or request_may(request, Perm.EDIT))
     )
 
 
