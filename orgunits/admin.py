@@ -61,6 +61,9 @@ class OrgUnitForm(forms.ModelForm):
             if self.instance.pk is None:
                 if data.get("kind"):
                     unit_parent_check(kind=data["kind"], parent=parent)
+            elif parent is None and self.instance.parent_id is not None:
+                # Clearing the parent would make a second root; the services never move there.
+                unit_parent_check(kind=self.instance.kind, parent=None)
             elif parent is not None and parent.pk != self.instance.parent_id:
                 unit_move_check(unit=self.instance, new_parent=parent)
         except ValidationError as exc:

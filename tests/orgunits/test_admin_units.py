@@ -130,3 +130,12 @@ def test_superuser_add_under_a_parent_of_the_wrong_kind_is_a_form_error(client, 
     )
     assert response.status_code == 200 and response.context["adminform"].form.errors["parent"]
     assert not OrgUnit.objects.filter(name="Xã Sai Cấp").exists()
+
+
+def test_superuser_clearing_the_parent_is_a_form_error_not_ignored(client, tree, superuser):
+    client.force_login(superuser)
+    response = client.post(f"{URL}{tree.dongda.pk}/change/", {"name": "Quận Đống Đa Mới", "short_name": "", "parent": ""})
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["parent"] and form["name"].value() == "Quận Đống Đa Mới"
+    assert OrgUnit.objects.get(pk=tree.dongda.pk).name == "Quận Đống Đa"
