@@ -130,6 +130,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Anonymous public pages are cached whole and invalidated by publication events. Each process
+# has its own local-memory cache in the embedded default, so a post the Celery worker publishes
+# at its scheduled time cannot invalidate the web process's copy: keep those copies short there.
+VIETFRONT_PUBLIC_CACHE_SECONDS = int(os.environ.get("VIETFRONT_PUBLIC_CACHE_SECONDS", "600" if REDIS_URL else "60"))
+VIETFRONT_PUBLIC_MAX_AGE = int(os.environ.get("VIETFRONT_PUBLIC_MAX_AGE", "60"))
+
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so a locked-out client is refused before its password is checked.
     "axes.backends.AxesStandaloneBackend",
