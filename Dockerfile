@@ -13,8 +13,11 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
-RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --no-input \
- && mkdir -p /app/media /app/var && chown -R vietfront /app/media /app/var
+# The production build: collectstatic under DEBUG=0 (the manifest storage refuses any missing
+# reference). compose's migrate service re-runs it into the volume nginx serves.
+RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --no-input -v0 \
+ && mkdir -p /app/media /app/var \
+ && chown -R vietfront /app/media /app/var /app/staticfiles
 
 USER vietfront
 EXPOSE 8000

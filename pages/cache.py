@@ -26,7 +26,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.utils.translation import get_language
@@ -56,12 +56,21 @@ def _now() -> int:
     return time.time_ns() // 1000  # microseconds: distinct across quick successive bumps
 
 
+# Set when a bump could not be stored (the cache server unreachable): pages cached before the
+# outage may show what has since changed, so the first bump that reaches the cache again, or
+# the first page read, invalidates every page. A restarted server has lost them anyway.
+_lost_bump = False
+
+
 def _bump_now(paths: list[str], *, tree: bool) -> None:
+    global _lost_bump
     now = _now()
+    if _lost_bump:
+        paths, tree = [*paths, ""], True
     values = {GEN_PREFIX + p: now for p in paths}
     if tree:
         values[TREE_KEY] = now
-    cache.set_many(values, timeout=None)
+    _lost_bump = bool(cache.set_many(values, timeout=None))
 
 
 def bump_publication(unit_path: str) -> None:
@@ -83,6 +92,8 @@ def bump_tree() -> None:
 
 def generations(unit_path: str) -> tuple[int, int]:
     """(tree generation, generation of ``unit_path``), creating missing ones: one cache trip."""
+    if _lost_bump:
+        _bump_now([], tree=True)
     keys = [TREE_KEY, GEN_PREFIX + unit_path]
     found = cache.get_many(keys)
     missing = [k for k in keys if k not in found]
@@ -108,8 +119,25 @@ def is_private_request(request: HttpRequest) -> bool:
     return False
 
 
+def _read_params(request: HttpRequest, names: tuple[str, ...]) -> QueryDict:
+    """Only the query parameters the view reads, in a fixed order: ``?utm_x=1``, ``?x=N`` and
+    the order of the parameters can neither create cache entries nor reach the page's links."""
+    params = QueryDict(mutable=True)
+    for name in sorted(names):
+        values = request.GET.getlist(name)
+        if values:
+            params.setlist(name, values)
+    params._mutable = False
+    return params
+
+
 def _page_key(request: HttpRequest, gens: tuple[int, int]) -> str:
-    raw = f"{request.get_full_path()}|{get_language()}|{gens[0]}|{gens[1]}"
+    # Scheme and host are in the key: pages carry absolute URLs (canonical, Open Graph, feeds),
+    # and a page rendered for one allowed host must never be served on another.
+    raw = (
+        f"{request.scheme}://{request.get_host()}{request.path}?{request.GET.urlencode()}"
+        f"|{get_language()}|{gens[0]}|{gens[1]}"
+    )
     return PAGE_PREFIX + hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -123,11 +151,14 @@ def site_wide(**view_kwargs) -> str:
     return ""
 
 
-def public_cache(scope: Callable[..., str] = unit_scope) -> Callable:
-    """Decorate a public view: serve anonymous GETs from the cache, keyed by the generations of
-    the unit path ``scope(**view_kwargs)`` returns (the central ``""`` for site-wide pages).
+def public_cache(scope: Callable[..., str] = unit_scope, *, query: tuple[str, ...] = ()) -> Callable:
+    """Decorate a public view: serve anonymous GETs from the cache, keyed by scheme, host, path,
+    the query parameters named in ``query`` and the generations of the unit path
+    ``scope(**view_kwargs)`` returns (the central ``""`` for site-wide pages).
 
-    Only 200 responses are stored. Headers for proxies are added on every public response.
+    The view sees only the ``query`` parameters (every other one is dropped from
+    ``request.GET``), so what is cached depends on nothing the key leaves out. Only 200
+    responses are stored. Headers for proxies are added on every public response.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -137,6 +168,7 @@ def public_cache(scope: Callable[..., str] = unit_scope) -> Callable:
                 response = view(request, *args, **kwargs)
                 patch_cache_control(response, private=True, no_cache=True, max_age=0)
                 return response
+            request.GET = _read_params(request, query)
             gens = generations(scope(**kwargs))
             key = _page_key(request, gens)
             entry = cache.get(key)

@@ -7,7 +7,6 @@ a post shows is its live revision. Unknown unit paths that used to exist redirec
 from __future__ import annotations
 
 import datetime
-import json
 from urllib.parse import quote, urlencode
 
 from django.http import (
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_GET
 
 from orgunits.models import OrgUnit
 from orgunits.services import resolve_redirect
+from vietfront.escaping import json_for_script
 from vietfront.text import nfc, vi_slugify
 
 from .cache import public_cache, site_wide
@@ -160,7 +160,7 @@ def unit_page(request: HttpRequest, unit_path: str = "") -> HttpResponse:
 
 
 @_follow_moves
-@public_cache()
+@public_cache(query=("trang",))
 def archive(request: HttpRequest, unit_path: str = "") -> HttpResponse:
     """Every live post of the unit's subtree, newest first, 20 a page."""
     ctx = _resolve_unit(unit_path, suffix="bai-viet/")
@@ -175,7 +175,7 @@ def archive(request: HttpRequest, unit_path: str = "") -> HttpResponse:
 
 
 @_follow_moves
-@public_cache()
+@public_cache(query=("trang",))
 def topic_page(request: HttpRequest, slug: str, unit_path: str = "") -> HttpResponse:
     """A topic nationwide (at the root) or within a unit's subtree."""
     topic = next((t for t in topics_menu() if t.slug == slug), None)
@@ -195,7 +195,7 @@ def topic_page(request: HttpRequest, slug: str, unit_path: str = "") -> HttpResp
     ))
 
 
-@public_cache(site_wide)
+@public_cache(site_wide, query=("trang",))
 def tag_page(request: HttpRequest, slug: str) -> HttpResponse:
     tag = Tag.objects.filter(slug=slug).only("id", "name", "slug").first()
     if tag is None:
@@ -228,8 +228,7 @@ def _og_image(request: HttpRequest, image) -> dict | None:
 
 
 def _json_ld(data: dict) -> str:
-    # "<" escaped so no text in the post can close the script element.
-    return mark_safe(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"))  # noqa: S308
+    return json_for_script(data)
 
 
 @_follow_moves
@@ -311,7 +310,7 @@ def _search_filters(params) -> tuple[SearchFilters, dict, list[str]]:
     return filters, shown, errors
 
 
-@public_cache(site_wide)
+@public_cache(site_wide, query=("q", "chu-de", "don-vi", "tu", "den", "trang"))
 def search(request: HttpRequest) -> HttpResponse:
     """Posts by their live content and units by name, with or without tone marks."""
     q = nfc(request.GET.get("q", "")).strip()[:200]
@@ -336,7 +335,7 @@ def search(request: HttpRequest) -> HttpResponse:
     ))
 
 
-@public_cache(site_wide)
+@public_cache(site_wide, query=("q", "tinh", "huyen"))
 def directory_page(request: HttpRequest) -> HttpResponse:
     """Find one's commune: pick the province, then the district, or type part of the name."""
     q = nfc(request.GET.get("q", "")).strip()[:100]

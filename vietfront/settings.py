@@ -5,12 +5,17 @@ memory cache, and Celery on kombu's filesystem transport (no broker service). Pr
 DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=0 and ALLOWED_HOSTS.
 """
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+
+from vietfront.media_storage import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VIETFRONT_VAR_DIR", BASE_DIR / "var"))
@@ -48,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "csp",
     "mptt",
     "guardian",
     "orgunits.apps.AxesVietnameseConfig",
@@ -57,10 +63,12 @@ INSTALLED_APPS = [
     "pages",
     "moderation",
     "rollout.apps.RolloutConfig",
+    "backups.apps.BackupsConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -115,6 +123,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # JIT compilation costs tens of milliseconds on the dashboard's aggregates and buys nothing
     # for the short queries a web request makes.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # A persistent connection that PostgreSQL dropped (a restart, a failover) is noticed before
+    # the request uses it, instead of answering that request with a 500.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -122,9 +133,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down must not mean the site down: every call answers as a miss meanwhile
+            # (vietfront/cache_backends.py). Short socket timeouts bound what a dead host costs.
+            "BACKEND": "vietfront.cache_backends.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "vietfront"),
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("VIETFRONT_CACHE_CONNECT_TIMEOUT", "0.5")),
+                "socket_timeout": float(os.environ.get("VIETFRONT_CACHE_TIMEOUT", "1")),
+                "RETRY_SECONDS": float(os.environ.get("VIETFRONT_CACHE_RETRY_SECONDS", "5")),
+            },
         }
     }
 else:
@@ -151,7 +169,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "vi"
-LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+# Vietnamese only: neither the public site nor the staff side has another version, and with a
+# second language here an English browser got half-English admin pages ("Add bài viết") and
+# public pages cached once per browser language. LocaleMiddleware stays so every request
+# activates "vi" explicitly, whatever Accept-Language says or an earlier request left active.
+LANGUAGES = [("vi", "Tiếng Việt")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
@@ -163,8 +185,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Media on the local disk, or in an S3-compatible bucket shared by every web and worker machine
+# (VIETFRONT_MEDIA_STORAGE=s3 and AWS_*: see vietfront/media_storage.py and docs/OPERATIONS.md).
+_MEDIA_STORAGE = media_storage(os.environ)
+if _MEDIA_STORAGE.media_url:
+    MEDIA_URL = _MEDIA_STORAGE.media_url
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_STORAGE.storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -239,15 +266,59 @@ CELERY_BEAT_SCHEDULE = {
     "daily-digests": {"task": "moderation.tasks.send_daily_digests_task", "schedule": crontab(hour=7, minute=0)},
 }
 
+# Mails are read outside the site: their links need scheme and host (no request to take them from).
+VIETFRONT_SITE_URL = os.environ.get("VIETFRONT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For the file-based backend (drills count the mails a worker really sent).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "trangcongdong@mattran.org.vn")
 
+# Transport security. Production answers only over HTTPS; behind a TLS-terminating proxy set
+# BEHIND_TLS_PROXY=1, or every request looks like plain HTTP and is redirected forever.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("VIETFRONT_SECURE_SSL_REDIRECT", not DEBUG)
+# Container and load-balancer probes speak plain HTTP to the application itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS is opt-in: browsers remember it for its whole lifetime (and preload lists for longer),
+# so it is switched on by whoever knows the domain answers HTTPS everywhere.
+SECURE_HSTS_SECONDS = int(os.environ.get("VIETFRONT_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VIETFRONT_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("VIETFRONT_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def _inline_style_hash(template: Path) -> str:
+    """The CSP source for the one inline <style> of a template rendered without a request (the
+    500 page, which must not depend on static files), so no nonce can reach it."""
+    text = template.read_text(encoding="utf-8")
+    start = text.index("<style>") + len("<style>")
+    digest = hashlib.sha256(text[start : text.index("</style>", start)].encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+# Content-Security-Policy on every response, admin included (django-csp). Everything is served
+# from this origin (no CDN); inline <style>/<script> need the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE, _inline_style_hash(BASE_DIR / "templates" / "500.html")],
+        # data: for the admin's and Trix's inline icons; blob: for Trix's previews of a file
+        # being attached. Media on another origin (object storage) is added through the env.
+        "img-src": [csp.SELF, "data:", "blob:", *env_list("VIETFRONT_CSP_IMG_SRC", [])],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

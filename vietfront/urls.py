@@ -8,6 +8,7 @@ from pages.cache import public_cache, site_wide
 from pages.sitemaps import SITEMAPS
 from pages.views import robots_txt
 
+from .admin_shortcut import view_on_site
 from .views import healthz
 
 admin.site.site_header = _("Trang cộng đồng MTTQ Việt Nam")
@@ -25,10 +26,12 @@ urlpatterns = [
     ),
     path(
         "sitemap-<section>.xml",
-        public_cache(site_wide)(sitemap_views.sitemap),
+        public_cache(site_wide, query=("p",))(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
+    # Before the admin's own (unchecked) shortcut of the same path.
+    path("quan-tri/r/<int:content_type_id>/<path:object_id>/", view_on_site, name="admin_view_on_site"),
     path("quan-tri/", admin.site.urls),
     path("tai-khoan/", include("orgunits.urls")),
     path("bang-dieu-khien/", include("rollout.urls")),
