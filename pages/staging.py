@@ -66,11 +66,15 @@ def discard_staged(token: str) -> None:
 
 def purge_staged_uploads(*, older_than: datetime.timedelta = MAX_AGE) -> int:
     """Delete staged files older than ``older_than``; returns how many."""
-    if not default_storage.exists(STAGING_DIR):
+    # Not exists(STAGING_DIR) first: an object store has no folders, so that is False there
+    # even with files under the prefix.
+    try:
+        names = default_storage.listdir(STAGING_DIR)[1]
+    except FileNotFoundError:  # the local disk before anything was ever staged
         return 0
     cutoff = timezone.now() - older_than
     removed = 0
-    for name in default_storage.listdir(STAGING_DIR)[1]:
+    for name in names:
         path = f"{STAGING_DIR}/{name}"
         if default_storage.get_modified_time(path) < cutoff:
             default_storage.delete(path)
