@@ -11,20 +11,25 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgunits.roles import Perm
 from orgunits.selectors import unit_access_q
+from vietfront.escaping import one_line, strip_controls
 
 
 def _emails(users: Iterable) -> list[str]:
     return sorted({u.email for u in users if u.email and u.is_active})
 
 
-def _queue(subject: str, body: str, recipients: list[str]) -> None:
+def _queue(subject: str, body: str, recipients: list[str], *, link: str = "") -> None:
+    """``link``: the site path where the recipient acts on the mail."""
     if not recipients:
         return
+    if link:
+        body = _with_link(body, link)
     from vietfront.tasks import enqueue
 
     from .tasks import send_email_task
@@ -35,9 +40,24 @@ def _queue(subject: str, body: str, recipients: list[str]) -> None:
 
 
 def send(*, subject: str, body: str, recipients: list[str]) -> int:
-    """One message per recipient, so addresses are not disclosed to each other."""
+    """One message per recipient, so addresses are not disclosed to each other.
+
+    Titles and reasons are plain text and the mail is text/plain: the body carries them as
+    typed. The subject is one line whatever a title holds: a line break there would start a
+    header of its own (Django refuses such a message, so the mail was lost).
+    """
+    subject, body = one_line(subject), strip_controls(body)
     messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [r]) for r in recipients]
     return send_mass_mail(messages, fail_silently=False)
+
+
+def _link(path: str) -> str:
+    """An absolute address for a mail: read outside the site, a bare path leads nowhere."""
+    return f"{settings.VIETFRONT_SITE_URL}{path}"
+
+
+def _with_link(body: str, path: str) -> str:
+    return f"{body}\n\n" + _("Xem tại: %(url)s") % {"url": _link(path)}
 
 
 def _when(value) -> str:
@@ -77,6 +97,7 @@ def notify_submitted(*, submission_id: int) -> None:
         _("Bài viết “%(title)s” của %(unit)s đang chờ anh/chị duyệt.\nCảnh báo quy chế: %(n)d.")
         % {"title": submission.revision.title, "unit": submission.post.unit.name, "n": len(submission.warning_findings)},
         _emails(approvers),
+        link=reverse("admin:moderation_submission_decide", args=[submission.pk]),
     )
 
 
@@ -91,7 +112,8 @@ def notify_decided(*, submission_id: int) -> None:
         subject = _("[Trả lại] %(title)s")
         body = _("Bài viết “%(title)s” được trả lại để sửa. Lý do: %(reason)s")
     values = {"title": submission.revision.title, "when": _when(submission.publish_at), "reason": submission.reason}
-    _queue(subject % values, body % values, _emails(_post_people(submission.post, submitter=submission.submitted_by)))
+    _queue(subject % values, body % values, _emails(_post_people(submission.post, submitter=submission.submitted_by)),
+           link=reverse("admin:pages_post_change", args=[submission.post_id]))
 
 
 def notify_published(*, post_id: int) -> None:
@@ -101,7 +123,7 @@ def notify_published(*, post_id: int) -> None:
     title = post.live_revision.title if post.live_revision else post.title
     _queue(
         _("[Đã đăng] %(title)s") % {"title": title},
-        _("Bài viết “%(title)s” đã đăng công khai: %(url)s") % {"title": title, "url": post.get_absolute_url()},
+        _("Bài viết “%(title)s” đã đăng công khai: %(url)s") % {"title": title, "url": _link(post.get_absolute_url())},
         _emails(_post_people(post)),
     )
 
@@ -116,6 +138,7 @@ def notify_removed(*, post_id: int, action: str, reason: str) -> None:
         _("Bài viết “%(title)s” đã bị %(verb)s khỏi trang công khai. Lý do: %(reason)s")
         % {"title": post.title, "verb": verb, "reason": reason or "—"},
         _emails(_post_people(post)),
+        link=reverse("admin:pages_post_change", args=[post.pk]),
     )
 
 
@@ -131,6 +154,7 @@ def notify_takedown_requested(*, request_id: int) -> None:
         % {"requester": request.requester, "title": request.post.title, "deadline": _when(request.deadline),
            "reason": request.reason},
         _emails(approvers),
+        link=reverse("admin:moderation_takedownrequest_change", args=[request.pk]),
     )
 
 
@@ -146,6 +170,7 @@ def notify_takedown_escalated(*, request_id: int) -> None:
         _("Yêu cầu gỡ bài “%(title)s” của %(requester)s đã quá hạn %(deadline)s mà chưa được xử lý.")
         % {"title": request.post.title, "requester": request.requester, "deadline": _when(request.deadline)},
         _emails(approvers_to_notify(above)),
+        link=reverse("admin:moderation_takedownrequest_change", args=[request.pk]),
     )
 
 
@@ -163,7 +188,12 @@ def send_daily_digests() -> int:
         pending = Submission.objects.filter(state=Submission.State.PENDING).filter(
             unit_access_q(user, Perm.APPROVE, unit_ref="approving_unit__")
         ).select_related("revision", "post__unit").order_by("submitted_at")
-        lines = [f"- {s.revision.title} ({s.post.unit.name}, {_when(s.submitted_at)})" for s in pending[:200]]
+        lines = [
+            # One line per post: a title holding line breaks must not pass for several entries.
+            f"- {one_line(s.revision.title)} ({one_line(s.post.unit.name)}, {_when(s.submitted_at)})\n"
+            f"  {_link(reverse('admin:moderation_submission_decide', args=[s.pk]))}"
+            for s in pending[:200]
+        ]
         if not lines:
             continue
         send(

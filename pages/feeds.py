@@ -2,6 +2,13 @@
 
 Items are live revisions (title, summary); the feed object is resolved by path in one query
 and the items in one more, and the whole response is cached like any public page.
+
+Everything here is plain text typed by people, and each field is written as its readers take
+it. RSS ``description`` and Atom's ``summary type="html"`` are read as HTML, so the text is
+HTML-escaped there: a summary ``<img src=x onerror=…>`` shows as those characters, not as an
+image. Titles, author names and categories are text (Atom's default type; the RSS Advisory
+Board's profile for RSS), written once XML-escaped, on one line. Control characters, which
+XML 1.0 cannot carry, are removed everywhere (one in a title used to answer 500).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
 from orgunits.models import OrgUnit
+from vietfront.escaping import one_line, text_as_html
 
 from .cache import public_cache
 from .models import Post
@@ -35,16 +43,23 @@ class UnitFeed(Feed):
 
     def title(self, unit: OrgUnit) -> str:
         if self.whole_subtree:
-            return _("%(name)s và các đơn vị trực thuộc") % {"name": unit.display_name}
-        return unit.display_name
+            return one_line(_("%(name)s và các đơn vị trực thuộc") % {"name": unit.display_name})
+        return one_line(unit.display_name)
 
     def link(self, unit: OrgUnit) -> str:
         return unit.get_absolute_url()
 
-    def description(self, unit: OrgUnit) -> str:
-        return _("Tin bài chính thống của %(name)s – Trang cộng đồng MTTQ Việt Nam.") % {"name": unit.display_name}
+    def _about(self, unit: OrgUnit) -> str:
+        return one_line(
+            _("Tin bài chính thống của %(name)s – Trang cộng đồng MTTQ Việt Nam.") % {"name": unit.display_name}
+        )
 
-    subtitle = description
+    def description(self, unit: OrgUnit) -> str:
+        # The channel's <description> is the same element as an item's: readers render both.
+        return text_as_html(self._about(unit))
+
+    def subtitle(self, unit: OrgUnit) -> str:
+        return self._about(unit)  # Atom <subtitle> without a type: text
 
     language = "vi"
 
@@ -54,10 +69,10 @@ class UnitFeed(Feed):
         return list(public_posts().filter(unit=unit).order_by("-published_at", "-id")[:FEED_SIZE])
 
     def item_title(self, post: Post) -> str:
-        return post.live_revision.title
+        return one_line(post.live_revision.title)
 
     def item_description(self, post: Post) -> str:
-        return post.live_revision.summary
+        return text_as_html(post.live_revision.summary)
 
     def item_link(self, post: Post) -> str:
         return post.get_absolute_url()
@@ -74,11 +89,11 @@ class UnitFeed(Feed):
         return post.published_at
 
     def item_author_name(self, post: Post) -> str:
-        return post.unit.display_name
+        return one_line(post.unit.display_name)
 
     def item_categories(self, post: Post) -> list[str]:
         topic = post.live_revision.topic
-        return [topic.name] if topic else []
+        return [one_line(topic.name)] if topic else []
 
 
 class UnitAtomFeed(UnitFeed):

@@ -3,6 +3,13 @@
 Headers are the page's Vietnamese column labels; dates are dd/mm/yyyy. In CSV, every cell is
 the text the page shows, except whole numbers, written bare so a spreadsheet sums them. In XLSX,
 numbers and dates are typed cells with a display format.
+
+Names in these tables are typed by people, and a spreadsheet evaluates a cell that starts
+with ``=``, ``+``, ``-`` or ``@`` (formula injection: ``=HYPERLINK(...)`` sends data away when
+clicked). A text cell with such a start is neutralised: in CSV behind an apostrophe, which
+Excel and LibreOffice read as "this is text"; in XLSX as a string cell with Excel's own
+quote prefix, so it reads exactly as typed. Only texts are touched: numbers, negative ones
+included, stay numbers, and a text that is a plain number ("-5") is not a formula.
 """
 
 from __future__ import annotations
@@ -10,16 +17,19 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import get_valid_filename
 
+from vietfront.escaping import is_formula_like, spreadsheet_text, strip_controls
 from vietfront.text import vi_slugify
 
-from .tables import DATE, DATETIME, HOURS, INT, MONTH, PCT, Table, format_cell
+from .tables import DATE, DATETIME, HOURS, INT, MONTH, PCT, TEXT, Table, format_cell
 
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_FORMATS = {
     DATE: "DD/MM/YYYY",
@@ -31,27 +41,51 @@ XLSX_FORMATS = {
 }
 
 
+def _csv_value(value: object, kind: str) -> object:
+    if kind == INT and isinstance(value, int):
+        return value
+    text = format_cell(value, kind)
+    # Formatted numbers and dates ("-1,5", "01/02/2025") are the site's own text; a str or a
+    # lazy label may come from anyone.
+    return spreadsheet_text(text) if isinstance(value, str | Promise) else text
+
+
 def csv_bytes(table: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([c.label for c in table.columns])
+    writer.writerow([spreadsheet_text(str(c.label)) for c in table.columns])
     for row in table.rows:
-        writer.writerow(
-            [value if (column.type == INT and isinstance(value, int)) else format_cell(value, column.type)
-             for value, column in zip(row.cells, table.columns, strict=True)]
-        )
+        writer.writerow([_csv_value(value, column.type) for value, column in zip(row.cells, table.columns, strict=True)])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
 def _xlsx_value(value: object, kind: str) -> object:
     if value is None:
         return None
-    if isinstance(value, Promise):  # a lazily translated label
-        return str(value)
+    if isinstance(value, str | Promise):  # a Promise is a lazily translated label
+        # openpyxl refuses control characters, and would store "=..." as a formula.
+        return strip_controls(str(value))
     if kind == DATETIME and isinstance(value, datetime.datetime):
         # Excel has no time zones: write the local wall-clock time.
         return timezone.localtime(value).replace(tzinfo=None)
     return value
+
+
+def _sheet_title(title: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of ``\\ / * ? : [ ]`` (openpyxl
+    raises on them, and list titles read "<target>: đơn vị chưa đạt"), no apostrophe at
+    either end."""
+    name = _SHEET_TITLE_FORBIDDEN.sub("-", strip_controls(str(title)))[:31].strip(" '")
+    return name or "Bang"
+
+
+def _quote_formulas(cells) -> None:
+    """Formula-looking texts as string cells with the quote prefix (what Excel itself sets when
+    someone types an apostrophe first): shown as typed, never evaluated, even once edited."""
+    for cell in cells:
+        if isinstance(cell.value, str) and is_formula_like(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def xlsx_bytes(table: Table) -> bytes:
@@ -60,12 +94,14 @@ def xlsx_bytes(table: Table) -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = (table.title[:31] or "Bang").replace("/", "-")
-    sheet.append([c.label for c in table.columns])
+    sheet.title = _sheet_title(table.title)
+    sheet.append([_xlsx_value(c.label, TEXT) for c in table.columns])
+    _quote_formulas(sheet[1])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
         sheet.append([_xlsx_value(v, c.type) for v, c in zip(row.cells, table.columns, strict=True)])
+        _quote_formulas(sheet[sheet.max_row])
         if row.is_total:
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
