@@ -1,4 +1,10 @@
-"""Snapshots of a post's content: what a revision stores and how two are compared."""
+"""Snapshots of a post's content: what a revision stores and how two are compared.
+
+A snapshot holds every text the public will see, including the parts that live in other rows
+and can be edited on their own (the cover's description in the media library, the titles of
+attached documents, the tags): the public reads them from the live revision, never from those
+rows, so an edit there after approval changes nothing public until it is approved.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from pages.models import Post
+from pages.models import MediaImage, Post
 
 SNAPSHOT_FIELDS = [
     "title",
@@ -19,6 +25,15 @@ SNAPSHOT_FIELDS = [
     "photo_credit",
 ]
 
+#: The description of the cover as a snapshot keeps it (and ``Revision`` stores as columns).
+COVER_TEXT_FIELDS = ("alt_text", "caption", "credit")
+
+
+def cover_snapshot(image: MediaImage | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {"id": image.pk, **{name: getattr(image, name) for name in COVER_TEXT_FIELDS}}
+
 
 def snapshot_post(post: Post) -> dict[str, Any]:
     """Everything the public will see of the post, as plain JSON."""
@@ -26,6 +41,7 @@ def snapshot_post(post: Post) -> dict[str, Any]:
     content["topic_id"] = post.topic_id
     content["topic"] = post.topic.name if post.topic_id else ""
     content["cover_id"] = post.cover_id
+    content["cover"] = cover_snapshot(post.cover if post.cover_id else None)
     content["tags"] = sorted(post.tags.values_list("name", flat=True)) if post.pk else []
     # Attached documents are public content too: a file added after approval must not go live.
     content["documents"] = (

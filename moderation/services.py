@@ -25,7 +25,7 @@ from vietfront.tasks import enqueue
 from . import notifications
 from .models import AuditEntry, Revision, Submission, TakedownRequest
 from .review import review_post
-from .revisions import content_hash, snapshot_post
+from .revisions import COVER_TEXT_FIELDS, content_hash, snapshot_post
 from .routing import approving_unit_for
 from .rules import Severity
 from .states import Action, target_state
@@ -130,6 +130,7 @@ def _new_revision(post: Post, *, by: AbstractBaseUser | None) -> Revision:
         body=content["body"],
         topic_id=content["topic_id"],
         cover_id=content["cover_id"],
+        **{f"cover_{name}": (content["cover"] or {}).get(name, "") for name in COVER_TEXT_FIELDS},
         content=content,
         content_hash=content_hash(content),
         created_by=by,

@@ -22,7 +22,16 @@ from vietfront.text import vi_slugify
 
 from . import media
 from .documents import detect_document_kind
-from .models import CommunityPage, MediaImage, PageStatus, PageStatusChange, Post, PostDocument, Rendition
+from .models import (
+    CommunityPage,
+    MediaImage,
+    PageStatus,
+    PageStatusChange,
+    Post,
+    PostDocument,
+    PostStatus,
+    Rendition,
+)
 
 User = AbstractBaseUser
 
@@ -197,10 +206,25 @@ def media_image_store(
     return record
 
 
+#: Working-copy states whose content has been submitted or approved (an edit returns them to review).
+REVIEWED_STATES = (PostStatus.SUBMITTED, PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.PUBLISHED)
+
+
 def media_image_update(*, image: MediaImage, by: User | None) -> MediaImage:
-    """Save the descriptive fields (alt, caption, credit) already set on ``image``."""
+    """Save the descriptive fields (alt, caption, credit) already set on ``image``.
+
+    The description of a cover is part of what was reviewed: posts under review or approved
+    with it go back to review (live ones stay live with their approved text meanwhile).
+    """
     _require(by, Perm.EDIT, image.unit)
-    image.save()
+    with transaction.atomic():
+        image.save()
+        covered = list(Post.objects.filter(cover=image, status__in=REVIEWED_STATES).only("pk"))
+        if covered:
+            from moderation.services import post_content_changed
+
+            for post in covered:
+                post_content_changed(post=post, by=by)
     return image
 
 

@@ -16,7 +16,9 @@ from .models import OfficialDocument
 
 #: Once a post is under review or live, the register entry (number, kind, date, addressees) and
 #: the file are what was approved: they change only after the post is withdrawn or sent back.
-#: (They are not part of the post's revision snapshot, so review could not see a change.)
+#: (They are not part of the post's revision snapshot, so review could not see a change.) A post
+#: that is live is frozen too whatever its working copy's state: the register shows the live
+#: post with the entry as it stands.
 FROZEN_POST_STATES = frozenset({PostStatus.SUBMITTED, PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.PUBLISHED})
 REGISTER_FIELDS = ("number", "kind", "issued_on", "addressed_to_kind")
 
@@ -45,8 +47,8 @@ def official_document_save(
     duplicate number or a change of the register entry or file while the post is frozen.
     """
     # The stored state, not the caller's copy: moderation may have moved the post since it was read.
-    stored_status = Post.objects.filter(pk=post.pk).values_list("status", flat=True).first() if post.pk else None
-    frozen = stored_status in FROZEN_POST_STATES
+    stored = Post.objects.filter(pk=post.pk).values_list("status", "live_revision_id").first() if post.pk else None
+    frozen = stored is not None and (stored[0] in FROZEN_POST_STATES or stored[1] is not None)
     if frozen and (upload is not None or _register_changed(document)):
         raise ValidationError(
             _("Văn bản đang chờ duyệt hoặc đã đăng: muốn sửa số, loại, ngày hoặc tệp, hãy rút bài trước."),

@@ -188,10 +188,20 @@ def _public_unit(unit_path: str) -> OrgUnit:
     return unit
 
 
+def _with_approved_files(document):
+    """``document`` with ``files``: the attachments its post's live revision was approved with,
+    under their approved titles (from the prefetched rows: no query). A file attached since
+    awaits approval like any other edit."""
+    post = document.post
+    document.files = post.live_revision.approved_documents(post.documents.all())
+    return document
+
+
 def documents(request: HttpRequest, unit_path: str) -> HttpResponse:
     unit = _public_unit(unit_path)
     query = request.GET.get("q", "").strip()[:200]
     page = Paginator(public_documents(unit=unit, query=query), 20).get_page(request.GET.get("trang"))
+    page.object_list = [_with_approved_files(document) for document in page.object_list]
     return render(
         request, "rollout/documents.html",
         {"unit": unit, "page": page, "query": query, "community_page": page_for_unit(unit=unit)},
@@ -199,5 +209,5 @@ def documents(request: HttpRequest, unit_path: str) -> HttpResponse:
 
 
 def document_detail(request: HttpRequest, unit_path: str, pk: int) -> HttpResponse:
-    document = public_document(unit_path=unit_path, pk=pk)
+    document = _with_approved_files(public_document(unit_path=unit_path, pk=pk))
     return render(request, "rollout/document_detail.html", {"document": document, "unit": document.unit})

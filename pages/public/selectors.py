@@ -1,7 +1,9 @@
 """Reads for the public site: what anonymous citizens may see, in a constant number of queries.
 
 Everything shown of a post comes from its live revision (``Post.live_revision``), never from
-the working-copy fields, which may hold an edit awaiting approval. Lists read one page plus one
+the working-copy fields, which may hold an edit awaiting approval, nor from the rows the post
+refers to (the cover's description in the media library, the documents' titles), which editors
+may change after approval: every list here returns posts whose cover carries its approved text. Lists read one page plus one
 row (``limit + 1``) instead of counting, so a list costs one query however many posts exist.
 """
 
@@ -79,9 +81,17 @@ def topics_menu() -> list[Topic]:
     return topics
 
 
+def as_approved(posts: list[Post]) -> list[Post]:
+    """``posts`` (live, with their live revision and its cover loaded), each cover carrying the
+    description its revision was approved with. No query."""
+    for post in posts:
+        post.live_revision.approved_cover  # noqa: B018 - sets the approved text on the cover
+    return posts
+
+
 def own_posts(unit: OrgUnit, *, limit: int) -> list[Post]:
     """The unit's own live posts, pinned first, newest first."""
-    return list(public_posts().filter(unit=unit).order_by("-is_pinned", "-published_at", "-id")[:limit])
+    return as_approved(list(public_posts().filter(unit=unit).order_by("-is_pinned", "-published_at", "-id")[:limit]))
 
 
 #: Above this many units in a subtree (only the central unit's, ~11,000), the latest posts are
@@ -114,14 +124,14 @@ def subtree_posts(
     units = (unit.rght - unit.lft + 1) // 2
     if unit.kind != UnitKind.CENTRAL and units <= PER_UNIT_MAX_UNITS and connection.vendor == "postgresql":
         ids = _subtree_latest_ids_sql(unit, offset=offset, wanted=wanted, exclude_own=exclude_own, topic=topic)
-        return list(qs.filter(pk__in=ids).order_by("-published_at", "-id"))
+        return as_approved(list(qs.filter(pk__in=ids).order_by("-published_at", "-id")))
     if unit.kind != UnitKind.CENTRAL:
         qs = qs.filter(unit_id__in=OrgUnit.objects.filter(subtree_q(unit)).values("pk"))
     if exclude_own:
         qs = qs.exclude(unit=unit)
     if topic is not None:
         qs = qs.filter(live_revision__topic=topic)
-    return list(qs.order_by("-published_at", "-id")[offset : offset + limit + 1])
+    return as_approved(list(qs.order_by("-published_at", "-id")[offset : offset + limit + 1]))
 
 
 def _subtree_latest_ids_sql(
@@ -155,9 +165,9 @@ def _subtree_latest_ids_sql(
 
 def tag_posts(tag_id: int, *, offset: int, limit: int) -> list[Post]:
     """Live posts whose live revision carries the tag (from the live-content index)."""
-    return list(
+    return as_approved(list(
         public_posts().filter(search_entry__tags=tag_id).order_by("-published_at", "-id")[offset : offset + limit + 1]
-    )
+    ))
 
 
 def live_post(unit: OrgUnit, slug: str, *, related: int = 4) -> tuple[Post | None, list[Post]]:
@@ -177,20 +187,20 @@ def live_post(unit: OrgUnit, slug: str, *, related: int = 4) -> tuple[Post | Non
         .defer("body", "summary", "search_text")
         .order_by("-published_at", "-id")
     )
+    as_approved(rows)
     post = next((p for p in rows if p.slug == slug and p.unit_id == unit.pk), None)
     return post, [p for p in rows if p is not post][:related]
 
 
 def post_documents(post: Post) -> list[PostDocument]:
-    """The documents the live revision was approved with (not ones attached since)."""
-    from moderation.revisions import approved_document_ids
-
-    approved = approved_document_ids(post.live_revision)
+    """The documents the live revision was approved with (not ones attached since), under the
+    titles they were approved with. No query when there are none."""
+    rev = post.live_revision
+    approved = [pk for pk, _title in (rev.content.get("documents") or [])]
     if not approved:
         return []
-    return list(
-        PostDocument.objects.filter(post=post, pk__in=approved).only("id", "title", "kind", "size", "post_id")
-    )
+    rows = PostDocument.objects.filter(post=post, pk__in=approved).only("id", "title", "kind", "size", "post_id")
+    return rev.approved_documents(rows)
 
 
 def attach_renditions(*images: MediaImage | None) -> None:
@@ -201,7 +211,7 @@ def attach_renditions(*images: MediaImage | None) -> None:
 
 
 def covers(posts: list[Post]) -> list[MediaImage | None]:
-    return [p.live_revision.cover for p in posts]
+    return [p.live_revision.approved_cover for p in posts]
 
 
 def directory(province_code: str = "", district_code: str = "") -> dict:
