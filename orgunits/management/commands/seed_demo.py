@@ -22,10 +22,10 @@ from orgunits.services import role_grant
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
-    # Django shows first_name then last_name; Vietnamese names read family name first, so the
-    # family and middle names go in first_name and the given name in last_name.
-    first_name: str
+    # As Django's Vietnamese user form labels them: first_name "Tên" (the given name), last_name
+    # "Họ" (family and middle names). ``vietfront.people`` reads them in Vietnamese order.
     last_name: str
+    first_name: str
     role: Role | None  # None: superuser
     unit_kind: str | None = None
     unit_code: str | None = None
@@ -78,7 +78,7 @@ class Command(BaseCommand):
     def _user(self, account: DemoAccount, password: str):
         user_model = get_user_model()
         user, _created = user_model._default_manager.get_or_create(username=account.username)
-        user.first_name, user.last_name = account.first_name, account.last_name
+        user.last_name, user.first_name = account.last_name, account.first_name
         user.email = f"{account.username}@example.org"
         user.is_active = True
         user.is_staff = True

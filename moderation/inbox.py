@@ -1,0 +1,136 @@
+"""The staff inbox ("Việc của tôi"): what waits for the user's decision, what was decided on
+their posts, and the takedown clocks running in their subtree.
+
+Reads only, scoped through ``orgunits.selectors`` exactly like the admin lists they point to
+(the queue, the post list, the takedown requests), so the inbox never shows a row its link
+would refuse. A fixed number of queries whatever the number of units, grants or rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.admin import AdminSite
+from django.db.models import Q
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from orgunits.roles import Perm
+from orgunits.selectors import unit_access_q
+
+from .models import Submission, TakedownRequest
+
+#: How far back "decided on my posts" looks.
+DECIDED_WITHIN = datetime.timedelta(days=14)
+#: Under this much time left, a takedown clock is shown as urgent.
+URGENT = datetime.timedelta(hours=6)
+
+
+@dataclass
+class Section:
+    title: str
+    count: int = 0
+    items: list = field(default_factory=list)
+
+
+@dataclass
+class Inbox:
+    to_decide: Section
+    decided: Section
+    takedowns: Section
+
+    @property
+    def sections(self) -> list[Section]:
+        return [self.to_decide, self.decided, self.takedowns]
+
+
+def _to_decide(user):
+    """Pending submissions the user approves for, less their own (the services refuse those)."""
+    return (
+        Submission.objects.filter(state=Submission.State.PENDING)
+        .filter(unit_access_q(user, Perm.APPROVE, unit_ref="approving_unit__"))
+        .exclude(submitted_by=user.pk)
+        .exclude(post__created_by=user.pk)
+    )
+
+
+def _decided(user, now: datetime.datetime):
+    # Only posts still in the user's editing scope: a revoked editor no longer reads them.
+    return (
+        Submission.objects.filter(
+            Q(post__created_by=user.pk) | Q(submitted_by=user.pk),
+            state__in=[Submission.State.APPROVED, Submission.State.SENT_BACK],
+            decided_at__gte=now - DECIDED_WITHIN,
+        )
+        .filter(unit_access_q(user, Perm.EDIT, unit_ref="post__unit__"))
+    )
+
+
+def _takedowns(user):
+    return TakedownRequest.objects.filter(
+        state__in=[TakedownRequest.State.OPEN, TakedownRequest.State.ESCALATED]
+    ).filter(unit_access_q(user, Perm.APPROVE, unit_ref="post__unit__"))
+
+
+def inbox_counts(*, user) -> dict[str, int]:
+    """The three numbers of the admin index: three counts and the grant reads behind them."""
+    now = timezone.now()
+    return {
+        "to_decide": _to_decide(user).count(),
+        "decided": _decided(user, now).count(),
+        "takedowns": _takedowns(user).count(),
+    }
+
+
+def inbox_for(*, user, limit: int = 20) -> Inbox:
+    """The user's inbox, each section's first ``limit`` rows and its full count."""
+    now = timezone.now()
+    to_decide = _to_decide(user)
+    decided = _decided(user, now)
+    takedowns = _takedowns(user)
+    return Inbox(
+        to_decide=Section(
+            _("Chờ tôi quyết định"), to_decide.count(),
+            list(to_decide.select_related("revision", "post__unit", "submitted_by").order_by("submitted_at", "pk")[:limit]),
+        ),
+        decided=Section(
+            _("Đã có quyết định về bài của tôi"), decided.count(),
+            list(decided.select_related("revision", "post__unit", "decided_by").order_by("-decided_at", "-pk")[:limit]),
+        ),
+        takedowns=Section(
+            _("Yêu cầu gỡ bài đang chạy giờ"), takedowns.count(),
+            list(takedowns.select_related("post__unit").order_by("deadline", "pk")[:limit]),
+        ),
+    )
+
+
+def time_left(deadline: datetime.datetime, *, now: datetime.datetime | None = None) -> tuple[str, str]:
+    """(text, css class) of a takedown clock: "3 giờ 20 phút", amber under six hours, red late."""
+    seconds = int((deadline - (now or timezone.now())).total_seconds())
+    if seconds < 0:
+        late = -seconds
+        return gettext("quá hạn %(h)d giờ %(m)d phút") % {"h": late // 3600, "m": late % 3600 // 60}, "vf-late"
+    text = gettext("%(h)d giờ %(m)d phút") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
+    return text, "vf-soon" if seconds < URGENT.total_seconds() else ""
+
+
+def inbox_view(request: HttpRequest, *, admin_site: AdminSite) -> TemplateResponse:
+    """Behind ``admin_site.admin_view`` (staff only); every staff user has an inbox, maybe empty."""
+    inbox = inbox_for(user=request.user)
+    now = timezone.now()
+    clocks = [(r, *time_left(r.deadline, now=now)) for r in inbox.takedowns.items]
+    context = {
+        **admin_site.each_context(request),
+        "title": gettext("Việc của tôi"),
+        "inbox": inbox,
+        "clocks": clocks,
+        "decided_within_days": DECIDED_WITHIN.days,
+    }
+    response = TemplateResponse(request, "admin/moderation/inbox.html", context)
+    add_never_cache_headers(response)
+    return response

@@ -1,0 +1,28 @@
+"""Filters of the staff pages: people by their Vietnamese names (``vietfront.people``)."""
+
+from __future__ import annotations
+
+from django import template
+
+from vietfront.people import full_name as _full_name
+from vietfront.people import given_name as _given_name
+
+register = template.Library()
+
+
+@register.filter
+def full_name(user) -> str:
+    return _full_name(user)
+
+
+@register.filter
+def given_name(user) -> str:
+    return _given_name(user)
+
+
+@register.simple_tag(takes_context=True)
+def inbox_counts(context) -> dict[str, int]:
+    """``{% inbox_counts as counts %}``: the admin index's numbers (``moderation.inbox``)."""
+    from moderation.inbox import inbox_counts as counts
+
+    return counts(user=context["request"].user)
