@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import difflib
+from functools import partial
+from html.parser import HTMLParser
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,17 +20,25 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.html import format_html, strip_tags
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orgunits.admin_scoping import SuperuserOnlyAdminMixin, UnitScopedAdminMixin
-from orgunits.managers import subtree_q
+from orgunits.admin_filters import ScopedUnitFilter
+from orgunits.admin_scoping import (
+    SuperuserOnlyAdminMixin,
+    UnitScopedAdminMixin,
+    request_grants,
+    request_scope_q,
+)
 from orgunits.models import UnitKind
 from orgunits.roles import Perm
-from orgunits.selectors import unit_access_q, units_for_user, user_has_unit_perm
+from orgunits.selectors import user_has_unit_perm
+from vietfront.people import full_name
 
 from . import services
+from .inbox import inbox_view, time_left
 from .models import ApprovalRoute, AuditEntry, NotificationPreference, Revision, Submission, TakedownRequest
 from .routing import approving_unit_for
 
@@ -66,31 +76,13 @@ class StateFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(state=value)
 
 
-class PostUnitFilter(admin.SimpleListFilter):
-    """The post's unit and everything below it, among the units the user approves for (capped:
-    a province approver would otherwise be offered thousands of communes)."""
+class PostUnitFilter(ScopedUnitFilter):
+    """The post's unit and everything below it, among the units the user approves for."""
 
-    title = _("đơn vị")
-    parameter_name = "don_vi"
-    max_choices = 300
+    unit_ref = "post__unit__"
 
-    def lookups(self, request, model_admin):
-        units = (
-            units_for_user(user=request.user, perm=Perm.APPROVE)
-            .filter(page__isnull=False)
-            .order_by("tree_id", "lft")
-            .only("pk", "name", "level")[: self.max_choices]
-        )
-        return [(str(u.pk), f"{'· ' * u.level}{u.name}") for u in units]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        unit = (
-            units_for_user(user=request.user, perm=Perm.APPROVE).filter(pk=value).first() if value.isdigit() else None
-        )
-        return queryset.none() if unit is None else queryset.filter(subtree_q(unit, "post__unit__"))
+    def scope_perms(self, model_admin) -> tuple[str, ...]:
+        return (Perm.APPROVE,)
 
 
 class DecisionForm(forms.Form):
@@ -127,6 +119,66 @@ class DecisionForm(forms.Form):
         return timezone.now()
 
 
+def audit_states(entry: AuditEntry) -> str:
+    """The states of a history line: "Bản nháp → Chờ duyệt" for a move; for a record that left
+    the state as it was (a submission the rules blocked), the state it stayed in."""
+    if entry.from_state and entry.to_state:
+        return f"{entry.from_label} → {entry.to_label}"
+    if entry.from_state:
+        return gettext("giữ nguyên: %(state)s") % {"state": entry.from_label}
+    if entry.to_state:
+        return gettext("thành: %(state)s") % {"state": entry.to_label}
+    return ""
+
+
+def _local(value: datetime.datetime | None) -> str:
+    return date_format(timezone.localtime(value), "d/m/Y H:i") if value else "—"
+
+
+def _history(post) -> list[dict]:
+    """The post's last 30 workflow steps, each line complete, people by their full names."""
+    entries = AuditEntry.objects.filter(post=post).select_related("actor")[:30]
+    return [
+        {"at": e.at, "actor": full_name(e.actor) if e.actor_id else gettext("hệ thống"), "action": e.action_label,
+         "states": audit_states(e), "reason": e.reason}
+        for e in entries
+    ]
+
+
+class _BodyImages(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            values = dict(attrs)
+            self.images.append({"src": values.get("src") or "", "alt": values.get("alt") or ""})
+
+
+def _review_media(submission: Submission) -> dict:
+    """What the public will see besides the text: the cover with the description it goes live
+    with, the images in the body (their library rows give the credit), the attachments under
+    their submitted titles. Three queries at most, whatever the number of images."""
+    from django.conf import settings
+
+    from pages.models import MediaImage, PostDocument
+
+    revision = submission.revision
+    parser = _BodyImages()
+    parser.feed(revision.content.get("body", ""))
+    names = [i["src"][len(settings.MEDIA_URL):] for i in parser.images if i["src"].startswith(settings.MEDIA_URL)]
+    library = {m.file.name: m for m in MediaImage.objects.filter(file__in=names)} if names else {}
+    for image in parser.images:
+        image["record"] = library.get(image["src"][len(settings.MEDIA_URL):])
+    documents = PostDocument.objects.filter(post=submission.post_id)
+    return {
+        "cover": revision.approved_cover if revision.cover_id else None,
+        "body_images": parser.images,
+        "documents": revision.approved_documents(documents),
+    }
+
+
 def _text(content: dict) -> list[str]:
     body = strip_tags(content.get("body", "")).replace("\r", "")
     return [content.get("title", ""), "", content.get("summary", ""), "", *body.split("\n")]
@@ -137,7 +189,10 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     unit_lookup = "approving_unit"
     view_perm = Perm.APPROVE
     change_perm = Perm.APPROVE
-    list_display = ["title", "unit", "topic", "submitted_at", "warnings", "submitted_by", "state"]
+    # Four columns, each carrying what belongs together: a title gets the room to read on one
+    # or two lines at 1366 px, and the table stays whole on a phone.
+    list_display = ["post_column", "submitted_column", "warnings", "state_column"]
+    list_display_links = None
     list_filter = [StateFilter, PostUnitFilter, UnitKindFilter, "post__topic"]
     search_fields = ["revision__post__title", "post__unit__name"]
     list_select_related = ["revision", "post__unit", "post__topic", "submitted_by"]
@@ -155,26 +210,37 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description=_("tiêu đề"))
-    def title(self, obj: Submission) -> str:
-        return obj.revision.title
+    @admin.display(description=_("bài viết"), ordering="revision__title")
+    def post_column(self, obj: Submission) -> str:
+        topic = obj.post.topic.name if obj.post.topic_id else "—"
+        return format_html(
+            '<a class="vf-title" href="{}">{}</a><span class="vf-meta">{} · {}</span>',
+            reverse("admin:moderation_submission_decide", args=[obj.pk]), obj.revision.title, obj.post.unit.name, topic,
+        )
 
-    @admin.display(description=_("đơn vị"))
-    def unit(self, obj: Submission) -> str:
-        return obj.post.unit.name
-
-    @admin.display(description=_("chủ đề"))
-    def topic(self, obj: Submission) -> str:
-        return obj.post.topic.name if obj.post.topic_id else "—"
+    @admin.display(description=_("gửi lúc"), ordering="submitted_at")
+    def submitted_column(self, obj: Submission) -> str:
+        return format_html(
+            '<span class="vf-nowrap">{}</span><span class="vf-meta">{}</span>',
+            _local(obj.submitted_at), full_name(obj.submitted_by),
+        )
 
     @admin.display(description=_("cảnh báo"))
-    def warnings(self, obj: Submission) -> int:
-        return len(obj.warning_findings)
+    def warnings(self, obj: Submission) -> str:
+        count = len(obj.warning_findings)
+        return format_html('<span class="vf-badge{}">{}</span>', " vf-badge-warn" if count else "", count)
+
+    @admin.display(description=_("trạng thái"), ordering="state")
+    def state_column(self, obj: Submission) -> str:
+        return format_html('<span class="vf-state vf-state-{}">{}</span>', obj.state, obj.get_state_display())
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
             path("<int:pk>/quyet-dinh/", self.admin_site.admin_view(self.decide_view), name=f"{info[0]}_{info[1]}_decide"),
+            # Every staff user's inbox; it lives here because the queue is its main part.
+            path("viec-cua-toi/", self.admin_site.admin_view(partial(inbox_view, admin_site=self.admin_site)),
+                 name="moderation_inbox"),
             *super().get_urls(),
         ]
 
@@ -183,7 +249,9 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
     def decide_view(self, request: HttpRequest, pk) -> TemplateResponse | HttpResponseRedirect:
         submission = get_object_or_404(
-            self.get_queryset(request).select_related("revision", "post__unit", "approving_unit", "submitted_by"), pk=pk
+            self.get_queryset(request).select_related(
+                "revision__cover", "post__unit", "approving_unit", "submitted_by"
+            ), pk=pk
         )
         if request.method == "POST":
             form = DecisionForm(request.POST)
@@ -218,7 +286,9 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
             "submission": submission,
             "content": submission.revision.content,
             "diff": diff,
-            "history": AuditEntry.objects.filter(post=submission.post).select_related("actor")[:30],
+            "history": _history(submission.post),
+            "submitted_by": full_name(submission.submitted_by),
+            **_review_media(submission),
             "reason": request.POST.get("reason", ""),
             "form": form,
             "own": request.user.pk in {submission.submitted_by_id, submission.post.created_by_id},
@@ -279,11 +349,12 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin
 
     unit_lookup = "unit"
     view_perm = Perm.APPROVE
-    list_display = ["at", "action_display", "states", "post", "unit", "actor", "reason"]
-    list_filter = ["action", "unit__kind"]
+    list_display = ["at", "action_display", "states", "post", "unit", "actor_name", "reason"]
+    # A date filter, not ``date_hierarchy``: the hierarchy reads the first and last date and
+    # then every distinct day or year of the user's whole scope on each page view.
+    list_filter = ["action", "unit__kind", "at"]
     search_fields = ["post__title", "unit__name", "reason"]
     list_select_related = ["post", "unit", "actor"]
-    date_hierarchy = "at"
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return self._may(request, Perm.APPROVE, obj) or self._may(request, Perm.ADMIN, obj)
@@ -294,12 +365,16 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, UnitScopedAdminMixin, admin.ModelAdmin
 
     @admin.display(description=_("trạng thái"))
     def states(self, obj: AuditEntry) -> str:
-        return f"{obj.from_label} → {obj.to_label}" if obj.from_state or obj.to_state else "—"
+        return audit_states(obj) or "—"
+
+    @admin.display(description=_("người thực hiện"), ordering="actor__username")
+    def actor_name(self, obj: AuditEntry) -> str:
+        return full_name(obj.actor) if obj.actor_id else gettext("hệ thống")
 
     def get_queryset(self, request: HttpRequest):
         qs = admin.ModelAdmin.get_queryset(self, request)
         return qs.filter(
-            unit_access_q(request.user, Perm.APPROVE, unit_ref="unit__") | unit_access_q(request.user, Perm.ADMIN, unit_ref="unit__")
+            request_scope_q(request, Perm.APPROVE, Perm.ADMIN, unit_ref="unit__")
         )
 
 
@@ -315,13 +390,7 @@ class TakedownRequestForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from pages.models import Post
 
-        self.fields["post"].queryset = (
-            Post.objects.filter(live_revision__isnull=False)
-            .filter(unit_access_q(self.user, Perm.APPROVE, unit_ref="unit__"))
-            .select_related("unit")
-        )
         self.fields["received_at"].initial = timezone.now
         self.fields["received_at"].help_text = _("Thời điểm nhận văn bản, đơn: hạn xử lý tính từ đây.")
 
@@ -351,6 +420,7 @@ class TakedownRequestAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["state", "source"]
     list_select_related = ["post", "post__unit"]
     search_fields = ["post__title", "requester"]
+    autocomplete_fields = ["post"]
     ordering = ["deadline"]
     readonly_fields = ["post", "source", "requester", "reason", "received_at", "deadline", "state",
                        "recorded_by", "closed_by", "closed_at", "escalated_at"]
@@ -363,20 +433,24 @@ class TakedownRequestAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     def time_left(self, obj: TakedownRequest) -> str:
         if obj.state not in (TakedownRequest.State.OPEN, TakedownRequest.State.ESCALATED):
             return "—"
-        seconds = int((obj.deadline - timezone.now()).total_seconds())
-        if seconds < 0:
-            late = -seconds
-            return format_html(
-                '<strong style="color:#a40000">{}</strong>',
-                gettext("quá hạn %(h)d giờ %(m)d phút") % {"h": late // 3600, "m": late % 3600 // 60},
-            )
-        text = gettext("%(h)d giờ %(m)d phút") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
-        # Under six hours left: amber, so the list shows what must be handled first.
-        return format_html('<span style="color:#8a5a00">{}</span>', text) if seconds < 6 * 3600 else text
+        # Amber under six hours left, red when late: the list shows what must be handled first.
+        text, css = time_left(obj.deadline)
+        return format_html('<span class="{}">{}</span>', css, text) if css else text
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"user": request.user})
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "post":
+            # Picked through an autocomplete (``SourceScopedAutocompleteMixin`` on the post
+            # admin): live posts of the units the user approves for.
+            from pages.models import Post
+
+            kwargs["queryset"] = Post.objects.filter(
+                request_grants(request, Perm.APPROVE).q("unit__"), live_revision__isnull=False
+            ).select_related("unit")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return self.readonly_fields if obj is not None else []

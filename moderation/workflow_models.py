@@ -26,6 +26,11 @@ class Revision(models.Model):
     body = models.TextField(_("nội dung"), blank=True)
     topic = models.ForeignKey("pages.Topic", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     cover = models.ForeignKey("pages.MediaImage", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The cover's description as approved. The media library may edit it afterwards; lists
+    # show the cover without reading ``content``, so these are columns too.
+    cover_alt_text = models.CharField(_("mô tả ảnh đại diện (alt)"), max_length=300, blank=True)
+    cover_caption = models.CharField(_("chú thích ảnh đại diện"), max_length=500, blank=True)
+    cover_credit = models.CharField(_("nguồn ảnh đại diện"), max_length=200, blank=True)
     content = models.JSONField(_("toàn bộ nội dung"))
     content_hash = models.CharField(max_length=64, db_index=True)
     created_by = models.ForeignKey(
@@ -46,6 +51,31 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.number})"
+
+    @property
+    def approved_cover(self):
+        """The cover image carrying the description it was approved with.
+
+        The text is set on the cached ``cover`` instance (never saved), so whatever renders
+        this revision's cover afterwards (the picture tag, Open Graph) shows the approved text.
+        """
+        cover = self.cover
+        if cover is not None:
+            cover.alt_text, cover.caption, cover.credit = self.cover_alt_text, self.cover_caption, self.cover_credit
+        return cover
+
+    def approved_documents(self, documents) -> list:
+        """Of ``documents`` (the post's ``PostDocument`` rows), those this revision was approved
+        with, in their approved order and under their approved titles (set on the instances)."""
+        titles = dict(self.content.get("documents") or [])
+        by_pk = {d.pk: d for d in documents}
+        approved = []
+        for pk, title in titles.items():
+            document = by_pk.get(pk)
+            if document is not None:
+                document.title = title
+                approved.append(document)
+        return approved
 
 
 class Submission(models.Model):
@@ -182,6 +212,8 @@ class AuditEntry(models.Model):
         verbose_name = _("nhật ký kiểm duyệt")
         verbose_name_plural = _("nhật ký kiểm duyệt")
         ordering = ["-at", "-id"]
+        # The audit log of a subtree, newest first (read per unit of the subtree, then merged).
+        indexes = [models.Index(fields=["unit", "-at", "-id"], name="audit_unit_recent")]
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_state}→{self.to_state}"

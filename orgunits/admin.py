@@ -16,7 +16,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
+from vietfront.text import search_key
+
 from . import admin_roles  # noqa: F401  (registers the role admin)
+from .admin_autocomplete import SourceScopedAutocompleteMixin
 from .admin_scoping import SuperuserOnlyAdminMixin, UnitScopedAdminMixin
 from .models import OrgUnit, OrgUnitRedirect, UnitImport, UnitKind
 from .roles import Perm
@@ -72,7 +75,7 @@ class OrgUnitForm(forms.ModelForm):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(UnitScopedAdminMixin, MPTTModelAdmin):
+class OrgUnitAdmin(SourceScopedAutocompleteMixin, UnitScopedAdminMixin, MPTTModelAdmin):
     """Unit admins see their subtree; only super-admins at the centre change the tree."""
 
     unit_lookup = ""
@@ -83,7 +86,6 @@ class OrgUnitAdmin(UnitScopedAdminMixin, MPTTModelAdmin):
     list_display = ["name", "kind", "code", "public_link", "is_active", "dissolved_on"]
     list_filter = ["kind", "is_active", ProvinceFilter]
     search_fields = ["name", "code", "short_name"]
-    list_per_page = 100
     list_select_related = False
     autocomplete_fields = ["parent"]
     readonly_fields = ["path", "successor", "is_active", "dissolved_on", "created_at", "updated_at"]
@@ -91,6 +93,14 @@ class OrgUnitAdmin(UnitScopedAdminMixin, MPTTModelAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).order_by("tree_id", "lft")
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        """Without tone marks too, from the stored key: "van mieu" finds "Phường Văn Miếu"."""
+        qs, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        key = search_key(search_term)
+        if key:
+            qs = qs | queryset.filter(search_name__contains=key)
+        return qs, may_have_duplicates
 
     @admin.display(description=_("trang công khai"))
     def public_link(self, obj: OrgUnit) -> str:

@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from vietfront.people import full_name
+
 from .admin_scoping import UnitScopedAdminMixin
 from .forms import RoleGrantForm
 from .models import OrgUnit, OrgUnitUserObjectPermission, RoleGrantLog
@@ -76,8 +78,8 @@ class RoleGrantAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     # --- columns -----------------------------------------------------------------------------
     @admin.display(description=_("người được phân quyền"), ordering="user__username")
     def user_label(self, obj: OrgUnitUserObjectPermission) -> str:
-        full = obj.user.get_full_name()
-        return f"{full} ({obj.user.username})" if full else obj.user.username
+        full = full_name(obj.user)  # "Họ Tên", Vietnamese order
+        return f"{full} ({obj.user.username})" if full != obj.user.username else full
 
     @admin.display(description=_("vai trò"))
     def role_label(self, obj: OrgUnitUserObjectPermission) -> str:
@@ -111,6 +113,13 @@ class RoleGrantAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
                 super().__init__(*args, granter=granter, units=units, **kw)
 
         return GranterRoleGrantForm
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        # The unit picker's choices (``admin_autocomplete``): roles go on active units only.
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "content_object":
+            formfield.queryset = formfield.queryset.filter(is_active=True)
+        return formfield
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -156,7 +165,6 @@ class RoleGrantLogAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "at"]
     search_fields = ["user__username", "actor__username", "unit__name", "unit__code"]
     list_select_related = ["user", "unit", "actor"]
-    date_hierarchy = "at"
     list_per_page = 100
 
     @admin.display(description=_("vai trò"), ordering="role")

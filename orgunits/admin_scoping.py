@@ -11,29 +11,46 @@ from __future__ import annotations
 from functools import reduce
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from .models import OrgUnit
 from .roles import Perm
-from .selectors import unit_access_q, units_for_user, user_has_unit_perm
+from .selectors import UnitGrants, unit_grants
+
+
+def request_grants(request: HttpRequest, perm: str) -> UnitGrants:
+    """Where the request's user holds ``perm``: read once per request from the grant tables.
+
+    A change view asks for every button, inline, field and sidebar entry, and the admin's
+    hooks share no other state than the request.
+    """
+    cache = request.__dict__.setdefault("_unit_grants", {})
+    if perm not in cache:
+        cache[perm] = unit_grants(user=request.user, perm=perm)
+    return cache[perm]
+
+
+def request_scope_q(request: HttpRequest, *perms: str, unit_ref: str = "") -> Q:
+    """Rows whose unit lies where the request's user holds any of ``perms``."""
+    grants = [request_grants(request, perm) for perm in perms]
+    if any(g.everywhere for g in grants):
+        return Q()  # not OR-ed: an empty Q() combined with another Q is dropped, not "all"
+    q = Q(pk__in=[])
+    for g in grants:
+        if g.intervals:
+            q |= g.q(unit_ref)
+    return q
 
 
 def request_may(request: HttpRequest, perm: str, unit: OrgUnit | None = None) -> bool:
     """Whether the request's user holds ``perm`` on ``unit`` (anywhere, when ``unit`` is None).
 
-    One answer per (permission, unit) per request: a change view asks the same question for
-    every button, inline, field and sidebar entry, and the admin's hooks share no other state.
+    ``unit`` must have been read in this request: the decision uses its tree fields.
     Callers check is_active/is_staff/is_superuser first.
     """
-    cache = request.__dict__.setdefault("_unit_perm_cache", {})
-    key = (perm, unit.pk if unit is not None else None)
-    if key not in cache:
-        if unit is None:
-            cache[key] = units_for_user(user=request.user, perm=perm)[:1].exists()
-        else:
-            cache[key] = user_has_unit_perm(user=request.user, perm=perm, unit=unit)
-    return cache[key]
+    grants = request_grants(request, perm)
+    return bool(grants) if unit is None else grants.covers(unit)
 
 
 class UnitScopedAdminMixin:
@@ -47,17 +64,29 @@ class UnitScopedAdminMixin:
     unit_lookup: str = "unit"
     view_perm: str = Perm.EDIT
     change_perm: str = Perm.EDIT
+    # Staff lists on the national tree: 50 rows (each row costs ~1 ms of rendering), and no
+    # second COUNT over the user's whole scope for "N total" beside the filtered count.
+    list_per_page = 50
+    show_full_result_count = False
 
     # --- queryset and the unit of an object -------------------------------------------------
     def _unit_ref(self) -> str:
         return f"{self.unit_lookup}__" if self.unit_lookup else ""
 
     def scoped(self, request: HttpRequest, qs: QuerySet, perm: str) -> QuerySet:
-        return qs.filter(unit_access_q(request.user, perm, unit_ref=self._unit_ref()))
+        return qs.filter(request_grants(request, perm).q(self._unit_ref()))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Rows the user may view: those of units where they hold ``view_perm`` or, since who
+        may change may look, ``change_perm`` (a unit admin who is not an editor opens the
+        unit's page)."""
         qs = super().get_queryset(request)  # type: ignore[misc]
-        return self.scoped(request, qs, self.view_perm)
+        return qs.filter(request_scope_q(request, *self.scope_perms, unit_ref=self._unit_ref()))
+
+    @property
+    def scope_perms(self) -> tuple[str, ...]:
+        """The permissions whose units bound the rows listed (and the unit filter's choices)."""
+        return tuple(dict.fromkeys((self.view_perm, self.change_perm)))
 
     def unit_of(self, obj: Model) -> OrgUnit | None:
         if not self.unit_lookup:
@@ -77,7 +106,7 @@ class UnitScopedAdminMixin:
 
     # --- the admin's permission hooks -------------------------------------------------------
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._may(request, self.view_perm, None)
+        return self._may(request, self.view_perm, None) or self._may(request, self.change_perm, None)
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._may(request, self.view_perm, obj) or self._may(request, self.change_perm, obj)
@@ -94,7 +123,7 @@ class UnitScopedAdminMixin:
     # --- choices of units offered in forms --------------------------------------------------
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
         if db_field.related_model is OrgUnit and not request.user.is_superuser:
-            kwargs["queryset"] = units_for_user(user=request.user, perm=self.change_perm)
+            kwargs["queryset"] = OrgUnit.objects.filter(request_grants(request, self.change_perm).q())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,6 +49,12 @@ class RoleGrantForm(forms.ModelForm):
     ):
         super().__init__(*args, **kwargs)
         self.granter = granter
+        # A picker that searches (``admin_autocomplete``): a unit admin of a province would
+        # otherwise scroll a list of hundreds of units, the centre's of eleven thousand.
+        self.fields["unit"].widget = AutocompleteSelect(
+            OrgUnitUserObjectPermission._meta.get_field("content_object"), admin.site,
+            attrs={"data-placeholder": _("Gõ tên hoặc mã đơn vị")},
+        )
         if units is not None:
             self.fields["unit"].queryset = units.active().order_by("tree_id", "lft")
 

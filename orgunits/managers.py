@@ -18,7 +18,7 @@ class OrgUnitQuerySet(TreeQuerySet):
 
     def in_subtree(self, unit: OrgUnit, *, include_self: bool = True) -> OrgUnitQuerySet:
         """Units at or below ``unit``, by its MPTT interval."""
-        lookup = self.filter(tree_id=unit.tree_id, lft__gte=unit.lft, rght__lte=unit.rght)
+        lookup = self.filter(subtree_q(unit))
         return lookup if include_self else lookup.exclude(pk=unit.pk)
 
     def ancestors_of(self, unit: OrgUnit, *, include_self: bool = True) -> OrgUnitQuerySet:
@@ -42,10 +42,19 @@ def subtree_q(unit: OrgUnit, prefix: str = "") -> models.Q:
 
     ``prefix`` is the lookup path to the unit, e.g. ``"page__unit__"``.
     """
+    return interval_q(unit.tree_id, unit.lft, unit.rght, prefix)
+
+
+def interval_q(tree_id: int, lft: int, rght: int, prefix: str = "") -> models.Q:
+    """The units whose interval lies inside ``[lft, rght]`` of tree ``tree_id``.
+
+    ``lft`` is bounded on both sides so the (tree_id, lft, rght) index is read as one range,
+    not from ``lft`` to the end of the tree; ``rght <= rght`` then holds by nesting.
+    """
     return models.Q(
         **{
-            f"{prefix}tree_id": unit.tree_id,
-            f"{prefix}lft__gte": unit.lft,
-            f"{prefix}rght__lte": unit.rght,
+            f"{prefix}tree_id": tree_id,
+            f"{prefix}lft__gte": lft,
+            f"{prefix}lft__lte": rght,
         }
     )

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -98,12 +99,18 @@ def _required_cached(request: HttpRequest) -> bool:
 
 
 class SecondFactorRequiredMiddleware:
-    """Redirect unverified approvers, unit admins and superusers away from the admin.
+    """Hold back staff rights from approvers, unit admins and superusers who have not
+    verified a TOTP device in this session.
+
+    Staff-only areas (the admin, the dashboard and its exports) redirect them to the setup or
+    verify page; everywhere else they are served as an anonymous visitor, so no staff-only
+    content outside those areas (draft documents, previews reached by link, and whatever comes
+    next) is reachable on the first factor alone. The account pages (the second factor's own
+    forms) and the admin's login and logout stay reachable. Editors are never forced.
 
     Goes after ``django_otp.middleware.OTPMiddleware`` (which gives ``user.is_verified()``).
-    Editors are never forced. The admin's login and logout stay reachable. Cost: nothing
-    outside the admin or when the setting is off; otherwise at most one query, whose answer is
-    kept in the session.
+    Cost: nothing when the setting is off or for anonymous visitors; otherwise at most one
+    query, whose answer is kept in the session.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -117,10 +124,8 @@ class SecondFactorRequiredMiddleware:
         if not settings.VIETFRONT_REQUIRE_2FA:
             return None
         path = request.path_info
-        if not path.startswith(reverse("admin:index")) or path in (
-            reverse("admin:login"),
-            reverse("admin:logout"),
-        ):
+        if path in (reverse("admin:login"), reverse("admin:logout"),
+                    reverse("orgunits:otp_verify"), reverse("orgunits:otp_setup")):
             return None
         user = request.user
         if not (user.is_authenticated and user.is_active and user.is_staff):
@@ -130,5 +135,12 @@ class SecondFactorRequiredMiddleware:
             return None
         if not _required_cached(request):
             return None
+        if not path.startswith(_staff_prefixes()):
+            request.user = AnonymousUser()
+            return None
         query = urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(f"{reverse('orgunits:otp_verify')}?{query}")
+
+
+def _staff_prefixes() -> tuple[str, ...]:
+    return (reverse("admin:index"), reverse("rollout:dashboard"))

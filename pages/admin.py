@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Model, QuerySet
@@ -18,10 +19,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orgunits.admin_scoping import UnitScopedAdminMixin, request_may
-from orgunits.managers import subtree_q
+from orgunits.admin_autocomplete import SourceScopedAutocompleteMixin
+from orgunits.admin_filters import ScopedUnitFilter
+from orgunits.admin_scoping import UnitScopedAdminMixin, request_grants, request_may
+from orgunits.models import OrgUnit
 from orgunits.roles import Perm
-from orgunits.selectors import units_for_user, user_has_unit_perm
+from orgunits.selectors import user_has_unit_perm
 from vietfront.text import search_key
 
 from . import services
@@ -36,42 +39,12 @@ from .models import (
     Tag,
     Topic,
 )
-from .selectors import access_post_draft, images_writable_by, may_see_drafts_q, pages_writable_by
+from .selectors import access_post_draft, images_writable_by, pages_writable_by
 from .staging import discard_staged
 
 
-class UnitListFilter(admin.SimpleListFilter):
-    """Filter by a unit and everything below it, offering only units in the user's scope that
-    have a page (a central editor would otherwise get ten thousand choices)."""
-
-    title = _("đơn vị")
-    parameter_name = "don_vi"
-    max_choices = 300
-
-    def _scope(self, request: HttpRequest, model_admin: Any) -> QuerySet:
-        return units_for_user(user=request.user, perm=model_admin.view_perm)
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        units = (
-            self._scope(request, model_admin)
-            .filter(page__isnull=False)
-            .order_by("tree_id", "lft")
-            .only("pk", "name", "level")[: self.max_choices]
-        )
-        return [(str(u.pk), f"{'· ' * u.level}{u.name}") for u in units]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if not value:
-            return queryset
-        unit = self._scope(request, self.model_admin_ref).filter(pk=value).first() if value.isdigit() else None
-        if unit is None:
-            return queryset.none()
-        return queryset.filter(subtree_q(unit, self.model_admin_ref._unit_ref()))
-
-    def __init__(self, request: HttpRequest, params: dict, model: type[Model], model_admin: Any) -> None:
-        self.model_admin_ref = model_admin
-        super().__init__(request, params, model, model_admin)
+class UnitListFilter(ScopedUnitFilter):
+    unit_ref = "unit__"
 
 
 class PagesScopedAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
@@ -101,7 +74,7 @@ class PagesScopedAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
-        units = list(units_for_user(user=request.user, perm=self.change_perm).values_list("pk", flat=True)[:2])
+        units = list(OrgUnit.objects.filter(request_grants(request, self.change_perm).q()).values_list("pk", flat=True)[:2])
         if len(units) == 1 and "unit" not in initial:
             initial["unit"] = units[0]
         return initial
@@ -111,15 +84,15 @@ class PagesScopedAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(MediaImage)
-class MediaImageAdmin(PagesScopedAdmin):
+class MediaImageAdmin(SourceScopedAutocompleteMixin, PagesScopedAdmin):
     form = MediaImageAdminForm
     unit_lookup = "unit"
     list_display = ("thumbnail", "alt_text", "unit", "credit", "size", "created_at")
     list_display_links = ("thumbnail", "alt_text")
     list_select_related = ("unit",)
-    list_filter = (UnitListFilter,)
+    list_filter = (UnitListFilter, "created_at")  # not date_hierarchy: see the post list
     search_fields = ("alt_text", "caption", "credit")
-    date_hierarchy = "created_at"
+    autocomplete_fields = ("unit",)
     readonly_fields = ("preview", "size", "uploaded_by", "created_at")
 
     def get_fields(self, request: HttpRequest, obj: MediaImage | None = None) -> list[str]:
@@ -176,7 +149,7 @@ class PageStatusChangeInline(admin.TabularInline):
 
 
 @admin.register(CommunityPage)
-class CommunityPageAdmin(PagesScopedAdmin):
+class CommunityPageAdmin(SourceScopedAutocompleteMixin, PagesScopedAdmin):
     form = CommunityPageAdminForm
     unit_lookup = "unit"
     view_perm = Perm.EDIT
@@ -185,6 +158,7 @@ class CommunityPageAdmin(PagesScopedAdmin):
     list_select_related = ("unit",)
     list_filter = ("status", UnitListFilter)
     search_fields = ("display_name", "unit__name")
+    autocomplete_fields = ("unit",)
     readonly_fields = ("status", "status_changed_at", "suspension_reason")
     inlines = [PageStatusChangeInline]
     fieldsets = (
@@ -200,8 +174,11 @@ class CommunityPageAdmin(PagesScopedAdmin):
         return (*self.readonly_fields, "unit") if obj is not None else self.readonly_fields
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
-        if db_field.name == "unit" and not request.user.is_superuser:
-            kwargs["queryset"] = units_for_user(user=request.user, perm=self.change_perm).filter(page__isnull=True)
+        if db_field.name == "unit":
+            # Offered through an autocomplete (``SourceScopedAutocompleteMixin``): active units
+            # the user administers that have no page yet.
+            grants = request_grants(request, self.change_perm)
+            kwargs["queryset"] = OrgUnit.objects.filter(grants.q(), page__isnull=True, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: CommunityPage, form: CommunityPageAdminForm, change: bool) -> None:
@@ -257,9 +234,7 @@ class PostWorkflowAdminMixin:
     SUBMIT_BUTTON = "_gui_duyet"
 
     # --- who sees what: approvers read the drafts of the units they approve -----------------
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = admin.ModelAdmin.get_queryset(self, request)  # the mixin's EDIT-only scope, widened
-        return qs.filter(may_see_drafts_q(request.user))
+    scope_perms = (Perm.EDIT, Perm.APPROVE)  # the mixin's EDIT-only scope, widened
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return super().has_module_permission(request) or self._may(request, Perm.APPROVE, None)
@@ -506,15 +481,38 @@ def _refusal(exc: Exception) -> str:
     return str(exc) or gettext("Bạn không có quyền thực hiện thao tác này.")
 
 
+class PostChangeList(ChangeList):
+    """The list shows titles and metadata: the bodies and search text (kilobytes a row) stay
+    in the database."""
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters=None) -> QuerySet:
+        return super().get_queryset(request, exclude_parameters).defer("body", "summary", "search_text")
+
+
+class MarkFreeSearchMixin:
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """Titles, word by word, without tone marks or case (the stored ``title_key``):
+        "dai doan ket" finds "Đại đoàn kết". On PostgreSQL a trigram index serves the ``LIKE``s.
+        Not the body: "đại đoàn kết" is in most posts of the Front, and a count over every
+        matching body of a province costs seconds; Django's own ``ILIKE``, OR-ed in, would make
+        every search a scan of the user's whole scope."""
+        for word in search_key(search_term).split():
+            queryset = queryset.filter(title_key__contains=word)
+        return queryset, False
+
+
 @admin.register(Post)
-class PostAdmin(PostWorkflowAdminMixin, PagesScopedAdmin):
+class PostAdmin(SourceScopedAutocompleteMixin, MarkFreeSearchMixin, PostWorkflowAdminMixin, PagesScopedAdmin):
     form = PostAdminForm
     unit_lookup = "unit"
     list_display = ("title", "unit", "topic", "status", "is_pinned", "updated_at", "updated_by")
     list_select_related = ("unit", "topic", "updated_by")
-    list_filter = ("status", UnitListFilter, "topic", "source_kind", "is_pinned")
+    # A date filter, not ``date_hierarchy``: the hierarchy reads the first and last date and
+    # then every distinct day or year of the user's whole scope on each page view.
+    list_filter = ("status", UnitListFilter, "topic", "source_kind", "is_pinned", "updated_at")
     search_fields = ("title",)
-    date_hierarchy = "updated_at"
+    # Staff work on what changed last (drafts have no publication date); indexed per unit.
+    ordering = ("-updated_at", "-id")
     autocomplete_fields = ("page", "cover", "tags")
     readonly_fields = ("status", "published_at", "slug", "created_at", "created_by", "updated_at", "updated_by",
                        "workflow_panel")
@@ -533,13 +531,13 @@ class PostAdmin(PostWorkflowAdminMixin, PagesScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None) -> tuple[str, ...]:
         return (*self.readonly_fields, "page") if obj is not None else self.readonly_fields
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        """Diacritic-insensitive: "dai doan ket" finds "Đại đoàn kết"."""
-        qs, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        key = search_key(search_term)
-        if key:
-            qs = qs | queryset.filter(search_text__contains=key)
-        return qs, may_have_duplicates
+    def get_changelist(self, request: HttpRequest, **kwargs: Any):
+        return PostChangeList
+
+    def view_on_site(self, obj: Post) -> str:
+        """Public posts at their address; anything else in the preview, which checks the
+        viewer's rights again (a draft's public address would carry its title)."""
+        return obj.get_absolute_url() if obj.is_public else reverse("admin:pages_post_preview", args=[obj.pk])
 
     def has_delete_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
         # What was submitted or published leaves through moderation (withdraw, take down).

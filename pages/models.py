@@ -342,6 +342,9 @@ class Post(models.Model):
         related_name="+",
     )
     search_text = models.TextField(editable=False, blank=True)
+    # search_key(title): the staff list searches titles by it, without tone marks (the whole
+    # ``search_text`` holds the body too, which no index serves well).
+    title_key = models.CharField(max_length=300, editable=False, blank=True)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
     created_by = models.ForeignKey(
@@ -381,6 +384,10 @@ class Post(models.Model):
                 fields=["unit", "-is_pinned", "-published_at", "-id"],
                 condition=models.Q(live_revision__isnull=False), name="post_live_unit_pinned",
             ),
+            # The staff's post list, last edited first: the whole country's, and a subtree's
+            # (read per unit of the subtree, then merged).
+            models.Index(fields=["-updated_at", "-id"], name="post_recently_edited"),
+            models.Index(fields=["unit", "-updated_at", "-id"], name="post_unit_recently_edited"),
         ]
 
     def __str__(self) -> str:
@@ -403,9 +410,10 @@ class Post(models.Model):
         if not self.slug:
             self.slug = self.unique_slug()
         self.search_text = search_key(" ".join((self.title, self.summary, html_to_text(self.body))))
+        self.title_key = search_key(self.title)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "unit", "search_text", "slug"}
+            kwargs["update_fields"] = {*update_fields, "unit", "search_text", "title_key", "slug"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -32,9 +32,8 @@ class OfficialDocumentAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     unit_lookup = "post__unit"
     list_display = ("number", "title", "kind", "issued_on", "unit", "post_status", "post_link")
     list_select_related = ("post", "unit")
-    list_filter = ("kind", "addressed_to_kind", "post__status")
+    list_filter = ("kind", "addressed_to_kind", "post__status", "issued_on")  # not date_hierarchy: see the post list
     search_fields = ("number", "post__title")
-    date_hierarchy = "issued_on"
     actions = ["submit_for_approval"]
     fieldsets = (
         (_("Số, ký hiệu và loại"), {"fields": ("page", "number", "kind", "issued_on", "addressed_to_kind")}),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from pages.documents import detect_document_kind
@@ -39,6 +41,8 @@ class OfficialDocumentAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, pages=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The same choices as a post's page (``pages_writable_by``), searched, not listed.
+        self.fields["page"].widget = AutocompleteSelect(Post._meta.get_field("page"), admin.site)
         self.fields["page"].queryset = pages if pages is not None else CommunityPage.objects.none()
         post: Post | None = self.instance.post if self.instance.pk else None
         if post is not None:
@@ -59,7 +63,7 @@ class OfficialDocumentAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         post = self.instance.post if self.instance.pk else None
-        frozen = post is not None and post.status in FROZEN_POST_STATES
+        frozen = post is not None and (post.status in FROZEN_POST_STATES or post.live_revision_id is not None)
         if frozen and (cleaned.get("upload") or any(name in self.changed_data for name in REGISTER_FIELDS)):
             raise forms.ValidationError(
                 _("Văn bản đang chờ duyệt hoặc đã đăng: muốn sửa số, loại, ngày hoặc tệp, hãy rút bài trước.")

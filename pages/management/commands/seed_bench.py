@@ -92,7 +92,8 @@ class Command(BaseCommand):
                 page_id=page_id, unit_id=unit_id, title=title, slug=f"bai-{offset + i}", summary=summary, body=body,
                 topic_id=rng.choice(topics) if topics else None, source_kind=SourceKind.OWN,
                 source_name="Ban Tuyên giáo", author_line="Phóng viên", status=PostStatus.PUBLISHED,
-                published_at=published, search_text="",
+                published_at=published, search_text=search_key(f"{title} {summary} {html_to_text(body)}"),
+                title_key=search_key(title),
             ))
             texts.append((title, summary, body))
         Post.objects.bulk_create(rows, batch_size=BATCH)

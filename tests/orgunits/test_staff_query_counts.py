@@ -1,0 +1,168 @@
+"""Staff pages cost the same number of queries whatever the size of the tree, the number of
+posts and the number of grants a user holds (``bench_admin`` measures the time on the full tree).
+
+Each page is counted for each kind of staff on the small test tree, then again after the tree
+grows by 400 communes with posts, submissions and audit rows; and for an editor holding one
+grant against one holding twenty.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from guardian.shortcuts import assign_perm
+
+from moderation.models import AuditEntry, Revision, Submission
+from moderation.services import post_submit
+from orgunits.models import OrgUnit, UnitKind
+from pages.models import CommunityPage, PageStatus, Post, PostStatus
+from tests.moderation.workflow_fixtures import make_post
+from tests.pages.conftest import _media_root, make_image, make_user  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.django_db
+
+GROWTH = 400
+
+
+def _count(client, url: str) -> int:
+    client.get(url)  # per-process caches (content types, templates) filled once
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured)
+
+
+@pytest.fixture
+def staff(tree):
+    for unit in (tree.central, tree.hanoi, tree.dongda, tree.vanmieu, tree.bacninh):
+        CommunityPage.objects.get_or_create(unit=unit, defaults={"status": PageStatus.ACTIVE})
+    people = {
+        "editor": make_user("bt.dongda", ("edit_content", tree.dongda)),
+        "approver": make_user("duyet.hanoi", ("approve_content", tree.hanoi)),
+        "unit_admin": make_user("qt.hanoi", ("admin_unit", tree.hanoi)),
+        "two_places": make_user("hai.noi", ("approve_content", tree.hanoi), ("edit_content", tree.bacninh)),
+    }
+    for unit in (tree.dongda, tree.vanmieu):
+        image = make_image(unit)
+        for n in range(3):
+            post = make_post(unit, people["editor"], title=f"Bài {n} của {unit.name}", cover=image)
+        post_submit(post=post, by=people["editor"])
+    return people
+
+
+def _pages(staff, role: str) -> list[str]:
+    post = Post.objects.filter(unit__name="Quận Đống Đa").order_by("pk").first()
+    submission = Submission.objects.filter(state=Submission.State.PENDING).order_by("pk").first()
+    common = [reverse("admin:index")]
+    by_role = {
+        "editor": [
+            reverse("admin:pages_post_changelist"),
+            reverse("admin:pages_post_changelist") + f"?status={PostStatus.DRAFT}&q=bai",
+            reverse("admin:pages_post_add"),
+            reverse("admin:pages_post_change", args=[post.pk]),
+            reverse("admin:pages_mediaimage_changelist"),
+            reverse("admin:pages_communitypage_changelist"),
+        ],
+        "approver": [
+            reverse("admin:pages_post_changelist"),
+            reverse("admin:moderation_submission_changelist"),
+            reverse("admin:moderation_submission_decide", args=[submission.pk]),
+            reverse("admin:moderation_auditentry_changelist"),
+            reverse("admin:moderation_takedownrequest_changelist"),
+            reverse("rollout:dashboard"),
+        ],
+        "unit_admin": [
+            reverse("admin:orgunits_orgunit_changelist"),
+            reverse("admin:orgunits_orgunituserobjectpermission_changelist"),
+            reverse("admin:orgunits_orgunituserobjectpermission_add"),
+            reverse("admin:pages_communitypage_changelist"),
+            reverse("rollout:dashboard"),
+        ],
+        "two_places": [
+            reverse("admin:pages_post_changelist"),
+            reverse("admin:pages_post_add"),
+            reverse("admin:moderation_submission_changelist"),
+            reverse("admin:pages_mediaimage_changelist"),
+        ],
+    }
+    return common + by_role[role]
+
+
+def _grow(tree, editor) -> None:
+    """400 more communes under Đống Đa, each with a page, a draft, a pending submission and an
+    audit row: bulk inserts and one rebuild, as an import does."""
+    dongda = OrgUnit.objects.get(pk=tree.dongda.pk)
+    with transaction.atomic():
+        OrgUnit.objects.bulk_create([
+            OrgUnit(name=f"Phường Thử {i}", kind=UnitKind.COMMUNE, code=f"9{i:04d}", slug=f"phuong-thu-{i}",
+                    path=f"{dongda.path}/phuong-thu-{i}", parent=dongda, tree_id=0, lft=0, rght=0, level=0)
+            for i in range(GROWTH)
+        ])
+        OrgUnit.objects.rebuild()
+    units = list(OrgUnit.objects.filter(code__startswith="9", kind=UnitKind.COMMUNE))
+    pages = CommunityPage.objects.bulk_create([CommunityPage(unit=u, status=PageStatus.ACTIVE) for u in units])
+    posts = Post.objects.bulk_create([
+        Post(page=p, unit_id=p.unit_id, title=f"Bài thử {i}", slug=f"bai-thu-{i}", status=PostStatus.SUBMITTED,
+             created_by=editor, updated_by=editor)
+        for i, p in enumerate(pages)
+    ])
+    revisions = Revision.objects.bulk_create([
+        Revision(post=p, number=1, title=p.title, content={"title": p.title}, content_hash=str(p.pk)) for p in posts
+    ])
+    Submission.objects.bulk_create([
+        Submission(post=p, revision=r, approving_unit=dongda, submitted_by=editor)
+        for p, r in zip(posts, revisions, strict=True)
+    ])
+    AuditEntry.objects.bulk_create([
+        AuditEntry(post=p, unit_id=p.unit_id, actor=editor, action="submit", from_state="draft", to_state="submitted")
+        for p in posts
+    ])
+
+
+@pytest.mark.parametrize("role", ["editor", "approver", "unit_admin", "two_places"])
+def test_staff_pages_cost_the_same_queries_on_a_small_and_a_large_tree(client, tree, staff, role):
+    client.force_login(staff[role])
+    urls = _pages(staff, role)
+    small = {url: _count(client, url) for url in urls}
+    _grow(tree, staff["editor"])
+    large = {url: _count(client, url) for url in urls}
+    assert large == small
+    assert OrgUnit.objects.count() > GROWTH
+
+
+def test_an_editor_with_twenty_grants_costs_the_same_queries_as_with_one(client, tree, staff):
+    _grow(tree, staff["editor"])
+    many = make_user("nhieu.quyen")
+    for unit in OrgUnit.objects.filter(code__startswith="9", kind=UnitKind.COMMUNE).order_by("code")[:19]:
+        assign_perm("orgunits.edit_content", many, unit)
+    assign_perm("orgunits.edit_content", many, tree.dongda)  # and the district above them all
+    urls = _pages(staff, "editor")
+    client.force_login(staff["editor"])
+    one = {url: _count(client, url) for url in urls}
+    client.force_login(many)
+    twenty = {url: _count(client, url) for url in urls}
+    assert twenty == one
+
+
+def test_a_superuser_sees_every_post_and_unit(client, tree, staff, superuser):
+    """The scope of "everywhere" is everything, not the empty set an OR with nothing gives."""
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:pages_post_changelist"))
+    assert listing.context["cl"].result_count == Post.objects.count() > 0
+    units = client.get(reverse("admin:orgunits_orgunit_changelist"))
+    assert units.context["cl"].result_count == OrgUnit.objects.count()
+    post = Post.objects.order_by("pk").first()
+    assert client.get(reverse("admin:pages_post_change", args=[post.pk])).status_code == 200
+    # Filtering by the centre is filtering by the whole tree; by a district, by its subtree.
+    for unit, expected in ((tree.central, Post.objects.count()), (tree.vanmieu, 3)):
+        filtered = client.get(reverse("admin:pages_post_changelist"), {"don_vi": unit.pk})
+        assert filtered.context["cl"].result_count == expected
+
+
+@pytest.fixture
+def superuser(db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser(username="root", password="x", email="root@example.org")
