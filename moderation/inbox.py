@@ -87,6 +87,23 @@ def inbox_counts(*, user) -> dict[str, int]:
     }
 
 
+def waiting_count(request: HttpRequest) -> int:
+    """What waits for the user's decision, for the badge beside "Việc của tôi" on every admin
+    page: nothing to count (and no query but the request's grant read) for those who approve
+    nowhere, one COUNT for the others, once per request."""
+    from orgunits.admin_scoping import request_grants
+
+    if "_inbox_waiting" not in request.__dict__:
+        user = request.user
+        grants = request_grants(request, Perm.APPROVE)
+        request._inbox_waiting = (
+            Submission.objects.filter(grants.q("approving_unit__"), state=Submission.State.PENDING)
+            .exclude(submitted_by=user.pk).exclude(post__created_by=user.pk).count()
+            if grants else 0
+        )
+    return request._inbox_waiting
+
+
 def inbox_for(*, user, limit: int = 20) -> Inbox:
     """The user's inbox, each section's first ``limit`` rows and its full count."""
     now = timezone.now()

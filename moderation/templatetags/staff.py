@@ -26,3 +26,14 @@ def inbox_counts(context) -> dict[str, int]:
     from moderation.inbox import inbox_counts as counts
 
     return counts(user=context["request"].user)
+
+
+@register.simple_tag(takes_context=True)
+def inbox_waiting(context) -> int:
+    """``{% inbox_waiting as n %}``: the number beside "Việc của tôi" in the user tools."""
+    from moderation.inbox import waiting_count
+
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return 0
+    return waiting_count(request)

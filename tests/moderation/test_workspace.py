@@ -319,3 +319,17 @@ def test_mails_carry_absolute_links(tree, people, post, django_capture_on_commit
     post.refresh_from_db()
     for message in published:
         assert f"{SITE}{post.get_absolute_url()}" in message.body
+
+
+def test_every_admin_page_shows_how_many_submissions_wait_for_the_user(client, tree, people):
+    """The badge beside "Việc của tôi": the approver's pending count, their own posts left out;
+    no badge for an editor, nor for an approver with nothing waiting."""
+    for n in range(2):
+        services.post_submit(post=make_post(tree.dongda, people.editor, title=f"Bài chờ duyệt số {n}"), by=people.editor)
+    badge = re.compile(r'class="vf-inbox-link">[^<]*<span class="vf-badge[^"]*" title="[^"]*">(\d+)</span>')
+    client.force_login(people.approver)
+    for url in (reverse("admin:index"), reverse("admin:pages_post_changelist")):
+        assert badge.findall(client.get(url).content.decode()) == ["2"], url
+    for user in (people.editor, people.other_approver):
+        client.force_login(user)
+        assert badge.findall(client.get(reverse("admin:index")).content.decode()) == []
