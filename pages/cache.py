@@ -84,6 +84,14 @@ def bump_publication(unit_path: str) -> None:
     transaction.on_commit(lambda: _bump_now(paths, tree=False))
 
 
+def bump_pages(unit_paths: list[str]) -> None:
+    """Many unit pages changed at once (a post spread to thousands of them): their own
+    generations in one cache write, now and after commit. Their ancestors' pages are unaffected."""
+    paths = list(unit_paths)
+    _bump_now(paths, tree=False)
+    transaction.on_commit(lambda: _bump_now(paths, tree=False))
+
+
 def bump_tree() -> None:
     """A unit's name, path or state changed: invalidate every public page."""
     _bump_now([""], tree=True)

@@ -442,31 +442,6 @@ class Post(models.Model):
         )
 
 
-class PlacementKind(models.TextChoices):
-    PUSHED_DOWN = "pushed_down", _("Cấp trên chuyển xuống")
-    SHARED_UP = "shared_up", _("Chia sẻ lên cấp trên")
-
-
-class PostPlacement(models.Model):
-    """A post shown on another unit's page as well as its own."""
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="placements")
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị"), on_delete=models.CASCADE, related_name="placements")
-    kind = models.CharField(_("hình thức"), max_length=16, choices=PlacementKind.choices)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("bài đăng chia sẻ")
-        verbose_name_plural = _("bài đăng chia sẻ")
-        constraints = [models.UniqueConstraint(fields=["post", "unit"], name="placement_unique_post_unit")]
-
-    def __str__(self) -> str:
-        return f"{self.post_id} @ {self.unit_id} ({self.kind})"
-
-
 class DocumentKind(models.TextChoices):
     PDF = "pdf", "PDF"
     DOCX = "docx", "Word (DOCX)"
@@ -509,10 +484,11 @@ class PostSearch(models.Model):
     """The search index of what the public sees: one row per live post, built from its live
     revision (never the working copy) by ``pages.search.index_live_post``.
 
-    ``title_key``/``body_key`` hold ``search_key`` text (lowercase, without tone marks). On
-    PostgreSQL a generated ``document`` tsvector column over them (title weighted A, body B)
-    with a GIN index is added by migration 0005; the model does not declare it, so SQLite
-    falls back to ``LIKE`` on the keys.
+    ``title_key``/``body_key`` hold ``index_key`` text (syllables without tone marks, one space
+    apart). On PostgreSQL a generated ``document`` tsvector column over them (title weighted A,
+    body B) with a GIN index is added by migration 0005; on SQLite with FTS5 an external-content
+    FTS5 table kept in step by triggers, by 0010. The model declares neither; an SQLite without
+    FTS5 searches the keys with ``LIKE``.
     """
 
     post = models.OneToOneField(Post, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")

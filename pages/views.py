@@ -37,6 +37,7 @@ from .public.selectors import (
     covers,
     directory,
     live_post,
+    own_and_spread_posts,
     own_posts,
     post_documents,
     subtree_posts,
@@ -45,12 +46,14 @@ from .public.selectors import (
     unit_context,
 )
 from .sanitize import html_to_text, sanitize_html
-from .search import SearchFilters, highlight, query_terms, search_posts, search_units, snippet
+from .search import SearchFilters, highlight, names_a_unit, query_terms, search_page, search_units, snippet
+from .search_rank import matched_as_prefix
 from .selectors import access_document
 
 PER_PAGE = 20
 OWN_ON_UNIT_PAGE = 8
 BELOW_ON_UNIT_PAGE = 12
+SPREAD_ON_UNIT_PAGE = 6
 
 
 def unit_url(path: str, name: str = "unit", **kwargs) -> str:
@@ -131,6 +134,16 @@ def _base_context(request: HttpRequest, **extra) -> dict:
     return context
 
 
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The site's own 404 (``handler404``, and under ``DEBUG`` through
+    ``pages.middleware.SiteNotFoundMiddleware``): Vietnamese, with the menu and a search box.
+    Never cached: a page may appear at that address the next minute."""
+    response = render(request, "404.html", {"topics": topics_menu()}, status=404)
+    add_never_cache_headers(response)
+    response.site_not_found = True
+    return response
+
+
 # --- unit pages ---------------------------------------------------------------------------------
 
 
@@ -138,19 +151,26 @@ def _base_context(request: HttpRequest, **extra) -> dict:
 @public_cache()
 def unit_page(request: HttpRequest, unit_path: str = "") -> HttpResponse:
     """A unit's community page: profile (or a notice), pinned and latest own posts, the latest
-    posts from its whole subtree, its units below. Five queries, fewer with a warm topic list."""
+    posts from its whole subtree, its units below, the posts spread to it (read with its own).
+    Five queries, fewer with a warm topic list."""
     ctx = unit_context(unit_path, with_children=True)
     if ctx is None and not unit_path:
         return render(request, "public/home.html", _base_context(request, unit=None, ctx=None))
     ctx = ctx or _resolve_unit(unit_path, with_children=True)
     unit = ctx.unit
-    own = own_posts(unit, limit=OWN_ON_UNIT_PAGE)
+    if unit.path:
+        own, spread_down, spread_up = own_and_spread_posts(unit, own_limit=OWN_ON_UNIT_PAGE,
+                                                           spread_limit=SPREAD_ON_UNIT_PAGE)
+    else:  # the home page shows no spread section
+        own, spread_down, spread_up = own_posts(unit, limit=OWN_ON_UNIT_PAGE), [], []
     below = subtree_posts(unit, limit=BELOW_ON_UNIT_PAGE, exclude_own=True)[:BELOW_ON_UNIT_PAGE]
     page = ctx.page
-    attach_renditions(*(covers(own) + covers(below)), page.avatar if page else None, page.cover if page else None)
+    attach_renditions(*(covers(own) + covers(below) + covers(spread_down) + covers(spread_up)),
+                      page.avatar if page else None, page.cover if page else None)
     template = "public/home.html" if not unit.path else "public/unit.html"
     return render(request, template, _base_context(
         request, ctx=ctx, unit=unit, page=ctx.active_page, any_page=page, own=own, below=below,
+        spread_down=spread_down, spread_up=spread_up,
         feed_url=unit_url(unit.path, "feed_rss"), feed_all_url=unit_url(unit.path, "feed_rss_all"),
         atom_url=unit_url(unit.path, "feed_atom"), archive_url=unit_url(unit.path, "archive"),
         og_image=_og_image(request, page.cover if page and page.cover else None),
@@ -280,6 +300,20 @@ def _parse_date(value: str) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
+def _scope_unit(value: str) -> OrgUnit | None:
+    """The unit a search is narrowed to: by its path (what the autocomplete fills in), else by
+    a name typed without it ("Quận Đống Đa") when exactly one unit bears it."""
+    if not value:
+        return None
+    unit = OrgUnit.objects.filter(path=value.strip("/")).first()
+    if unit is not None or "/" in value:
+        return unit
+    named = search_units(value, limit=2)
+    if len(named) == 1 or (named and named[0]["key"] == " ".join(query_terms(value))):
+        return OrgUnit.objects.filter(path=named[0]["path"]).first()
+    return None
+
+
 def _search_filters(params) -> tuple[SearchFilters, dict, list[str]]:
     """The search filters from the query string, what the form shows back (always what was
     typed), and a message for each filter that cannot be honoured. A filter that cannot be
@@ -290,8 +324,8 @@ def _search_filters(params) -> tuple[SearchFilters, dict, list[str]]:
     topic = next((t for t in topics_menu() if t.slug == topic_slug), None)
     if topic_slug and topic is None:
         errors.append(_("Không có chủ đề “%(slug)s”.") % {"slug": topic_slug})
-    scope_path = params.get("don-vi", "").strip().strip("/")
-    scope = OrgUnit.objects.filter(path=scope_path).first() if scope_path else None
+    scope_path = nfc(params.get("don-vi", "")).strip().strip("/")[:200]
+    scope = _scope_unit(scope_path)
     if scope_path and scope is None:
         errors.append(_("Không có đơn vị có đường dẫn “%(path)s”.") % {"path": scope_path})
     dates: dict[str, datetime.date | None] = {}
@@ -305,34 +339,71 @@ def _search_filters(params) -> tuple[SearchFilters, dict, list[str]]:
         errors.append(_("“Từ ngày” phải trước hoặc bằng “Đến ngày”."))
     filters = SearchFilters(unit=scope, topic_id=topic.pk if topic else None,
                             date_from=dates["tu"], date_to=dates["den"])
-    shown = {"topic": topic, "scope": scope, "scope_path": scope_path,
+    shown = {"topic": topic, "scope": scope, "scope_path": scope.path if scope else scope_path,
              "date_from": params.get("tu", ""), "date_to": params.get("den", "")}
     return filters, shown, errors
 
 
+def _numbered_pager(request: HttpRequest, number: int, pages: int) -> dict:
+    """Links to the first, the last and the pages around ``number`` (``None`` marks a gap)."""
+
+    def link(n: int) -> str:
+        params = request.GET.copy()
+        params["trang"] = str(n)
+        return "?" + params.urlencode()
+
+    shown = sorted({1, pages, *range(max(1, number - 2), min(pages, number + 2) + 1)})
+    items: list[dict | None] = []
+    for n in shown:
+        if items and items[-1] is not None and n - items[-1]["number"] > 1:
+            items.append(None)
+        items.append({"number": n, "url": link(n), "current": n == number})
+    return {
+        "number": number, "pages": pages, "items": items if pages > 1 else [],
+        "previous": link(number - 1) if number > 1 else "",
+        "next": link(number + 1) if number < pages else "",
+    }
+
+
 @public_cache(site_wide, query=("q", "chu-de", "don-vi", "tu", "den", "trang"))
 def search(request: HttpRequest) -> HttpResponse:
-    """Posts by their live content and units by name, with or without tone marks."""
+    """Posts by their live content and units by name, with or without tone marks: the best
+    matching unit as a card above the posts, the posts best first, counted, with numbered
+    pages. A constant number of queries (tests/public/test_search_ranking.py)."""
     q = nfc(request.GET.get("q", "")).strip()[:200]
     terms = query_terms(q)
     filters, shown, errors = _search_filters(request.GET)
     number = _page_number(request)
-    results, pager, units = [], None, []
+    results, pager, units, found = [], None, [], None
     if terms and not errors:
-        rows = search_posts(q, filters, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
-        posts, pager = _pager(request, rows, number)
-        for post in posts:
+        found = search_page(q, filters, number=number, per_page=PER_PAGE)
+        pager = _numbered_pager(request, min(number, found.pages), found.pages)
+        for post in found.posts:
             rev = post.live_revision
+            prefix = matched_as_prefix(found.ranks.get(post.pk))
             results.append({
-                "post": post, "rev": rev, "title": highlight(rev.title, terms),
-                "snippet": snippet(f"{rev.summary} {html_to_text(rev.body)}".strip(), terms),
+                "post": post, "rev": rev, "title": highlight(rev.title, terms, prefix=prefix),
+                "snippet": snippet(f"{rev.summary} {html_to_text(rev.body)}".strip(), terms, prefix=prefix),
             })
-        if number == 1 and not filters.unit and not filters.topic_id:
-            units = search_units(q, limit=8)
+        if number == 1 and not filters.unit and not filters.topic_id and names_a_unit(q):
+            units = search_units(q, limit=6)
     return render(request, "public/search.html", _base_context(
-        request, q=q, results=results, pager=pager, units=units, errors=errors,
-        searched=bool(terms) and not errors, **shown,
+        request, q=q, results=results, pager=pager, unit_card=units[0] if units else None,
+        units=units[1:], errors=errors, found=found, searched=bool(terms) and not errors,
+        result_start=(number - 1) * PER_PAGE + 1, **shown,
     ))
+
+
+@public_cache(site_wide, query=("q",))
+def unit_suggestions(request: HttpRequest) -> HttpResponse:
+    """The search form's unit autocomplete: units whose name matches ``q``, as JSON. Names are
+    escaped for a page (no ``<``, ``>`` or ``&``) and the answer is cached like any page."""
+    q = nfc(request.GET.get("q", "")).strip()[:100]
+    units = search_units(q, limit=10) if len(query_terms(q)) else []
+    data = [{"path": u["path"], "name": u["name"], "parent": u["parent"]} for u in units]
+    response = HttpResponse(json_for_script(data), content_type="application/json; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @public_cache(site_wide, query=("q", "tinh", "huyen"))

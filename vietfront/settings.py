@@ -62,8 +62,10 @@ INSTALLED_APPS = [
     "orgunits.apps.OrgUnitsConfig",
     "pages",
     "moderation",
+    "spreading.apps.SpreadingConfig",
     "rollout.apps.RolloutConfig",
     "backups.apps.BackupsConfig",
+    "channels.apps.ChannelsConfig",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "orgunits.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pages.middleware.SiteNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -264,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "escalate-overdue-takedowns": {"task": "moderation.tasks.escalate_overdue_takedowns_task", "schedule": 300.0},
     "daily-digests": {"task": "moderation.tasks.send_daily_digests_task", "schedule": crontab(hour=7, minute=0)},
+    # Facebook and Zalo (channels/): rows a lost worker left, and the platforms' figures.
+    "sweep-channel-deliveries": {"task": "channels.tasks.sweep_deliveries_task", "schedule": 300.0},
+    "refresh-channel-insights": {"task": "channels.tasks.refresh_insights_task", "schedule": 3600.0},
+    # Spreads (spreading/) whose chunks a lost worker left unfinished.
+    "resume-spreads": {"task": "spreading.tasks.resume_spreads_task", "schedule": 300.0},
 }
 
 # Mails are read outside the site: their links need scheme and host (no request to take them from).

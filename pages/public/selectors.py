@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import F, FilteredRelation, Q, QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -161,6 +161,39 @@ def _subtree_latest_ids_sql(
             ORDER BY t.published_at DESC, t.id DESC LIMIT %s OFFSET %s""",  # noqa: S608 - fixed fragments, values bound
         params,
     )
+
+
+def own_and_spread_posts(unit: OrgUnit, *, own_limit: int, spread_limit: int) -> tuple[list[Post], list[Post], list[Post]]:
+    """``own_posts`` and the live posts spread to ``unit``'s page (``spreading``), in one query:
+    (own, sent down from above, accepted from below). Each spread post carries its provenance,
+    ``spread_from_name``/``spread_from_path``, from its delivery row (a post has at most one per
+    page, so the join adds no rows). Spread posts come newest delivery first."""
+    from spreading.states import VISIBLE  # a leaf module: states only, no import back
+
+    own_ids = (Post.objects.published().filter(unit=unit).order_by("-is_pinned", "-published_at", "-id")
+               .values("pk")[:own_limit])
+    spread_ids = (Post.objects.published().filter(deliveries__unit=unit, deliveries__state__in=VISIBLE)
+                  .order_by("-deliveries__changed_at", "-id").values("pk")[: 2 * spread_limit])
+    if connection.features.supports_slicing_ordering_in_compound:
+        wanted = Q(pk__in=own_ids.union(spread_ids, all=True))  # PostgreSQL: an OR would scan posts
+    else:  # SQLite allows no LIMIT inside a compound select; two IN lists are fine there
+        wanted = Q(pk__in=own_ids) | Q(pk__in=spread_ids)
+    rows = list(
+        public_posts().filter(wanted)
+        .annotate(delivery=FilteredRelation(
+            "deliveries", condition=Q(deliveries__unit=unit, deliveries__state__in=VISIBLE)))
+        .annotate(spread_from_name=F("delivery__spread__from_unit__name"),
+                  spread_from_path=F("delivery__spread__from_unit__path"),
+                  spread_direction=F("delivery__spread__direction"),
+                  spread_at=F("delivery__changed_at"))
+        .order_by("-is_pinned", "-published_at", "-id")
+    )
+    as_approved(rows)
+    own = [p for p in rows if p.unit_id == unit.pk]
+    spread = sorted((p for p in rows if p.unit_id != unit.pk), key=lambda p: (p.spread_at, p.pk), reverse=True)
+    down = [p for p in spread if p.spread_direction == "down"][:spread_limit]
+    up = [p for p in spread if p.spread_direction == "up"][:spread_limit]
+    return own, down, up
 
 
 def tag_posts(tag_id: int, *, offset: int, limit: int) -> list[Post]:
