@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels import services as channel_services
 from orgunits.roles import Perm
 from orgunits.selectors import user_has_unit_perm
 from pages.models import Post, PostStatus
@@ -272,6 +273,7 @@ def post_publish(*, post_id: int, now: datetime.datetime | None = None) -> bool:
         post.save(update_fields=["live_revision", "published_at"])
         _move(post, Action.PUBLISH, actor=None, revision=submission.revision.number)
         transaction.on_commit(partial(notifications.notify_published, post_id=post.pk))
+        channel_services.deliveries_on_publish(post_id=post.pk)  # Facebook and Zalo, after commit
     return True
 
 
@@ -332,6 +334,7 @@ def _end_publication(post: Post, action: str, *, by: AbstractBaseUser, reason: s
     post.live_revision = None
     post.save(update_fields=["live_revision"])
     transaction.on_commit(partial(notifications.notify_removed, post_id=post.pk, action=action, reason=reason))
+    channel_services.deliveries_on_removal(post_id=post.pk)  # delete what Facebook and Zalo carry
 
 
 def post_withdraw(*, post: Post, by: AbstractBaseUser, reason: str = "") -> Post:
