@@ -1,7 +1,12 @@
 """RSS 2.0 and Atom feeds per unit: its own live posts, or its whole subtree's.
 
-Items are live revisions (title, summary); the feed object is resolved by path in one query
-and the items in one more, and the whole response is cached like any public page.
+The central unit's own feed (``/rss/``, the home page's) is the national one: the centre's page
+is the country's, and an almost empty feed there is what nobody subscribing to it expects.
+
+Items are live revisions (title, summary) with their approved cover as an enclosure (the
+largest JPEG rendition, else the largest rendition, else the original; its exact byte length
+read from storage). The feed object is resolved by path in one query, the items in one more and
+the covers' renditions in a third; the whole response is cached like any public page.
 
 Everything here is plain text typed by people, and each field is written as its readers take
 it. RSS ``description`` and Atom's ``summary type="html"`` are read as HTML, so the text is
@@ -15,15 +20,15 @@ from __future__ import annotations
 
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
-from orgunits.models import OrgUnit
+from orgunits.models import OrgUnit, UnitKind
 from vietfront.escaping import one_line, text_as_html
 
 from .cache import public_cache
-from .models import Post
-from .public.selectors import subtree_posts
+from .models import MediaImage, Post
+from .public.selectors import attach_renditions, covers, subtree_posts
 from .search import public_posts
 
 FEED_SIZE = 30
@@ -39,10 +44,14 @@ class UnitFeed(Feed):
         unit = OrgUnit.objects.filter(path=unit_path.strip("/")).first()
         if unit is None:
             raise Http404("No unit at this path.")
+        unit.feed_request = request  # this request's own instance: enclosure URLs are absolute
         return unit
 
+    def _whole(self, unit: OrgUnit) -> bool:
+        return self.whole_subtree or unit.kind == UnitKind.CENTRAL
+
     def title(self, unit: OrgUnit) -> str:
-        if self.whole_subtree:
+        if self._whole(unit):
             return one_line(_("%(name)s và các đơn vị trực thuộc") % {"name": unit.display_name})
         return one_line(unit.display_name)
 
@@ -64,9 +73,24 @@ class UnitFeed(Feed):
     language = "vi"
 
     def items(self, unit: OrgUnit) -> list[Post]:
-        if self.whole_subtree:
-            return subtree_posts(unit, limit=FEED_SIZE)[:FEED_SIZE]
-        return list(public_posts().filter(unit=unit).order_by("-published_at", "-id")[:FEED_SIZE])
+        if self._whole(unit):
+            posts = subtree_posts(unit, limit=FEED_SIZE)[:FEED_SIZE]
+        else:
+            posts = list(public_posts().filter(unit=unit).order_by("-published_at", "-id")[:FEED_SIZE])
+        images = covers(posts)
+        attach_renditions(*images)
+        # Posts sharing a cover hold separate instances; the renditions were read for one each.
+        prefetched = {img.pk: img for img in images if img is not None and "renditions" in getattr(
+            img, "_prefetched_objects_cache", {})}
+        for post, cover in zip(posts, images, strict=True):
+            found = _cover_file(prefetched[cover.pk]) if cover is not None else None
+            post.feed_enclosures = [] if found is None else [
+                Enclosure(unit.feed_request.build_absolute_uri(found[0]), str(found[1]), found[2])
+            ]
+        return posts
+
+    def item_enclosures(self, post: Post) -> list[Enclosure]:
+        return post.feed_enclosures
 
     def item_title(self, post: Post) -> str:
         return one_line(post.live_revision.title)
@@ -94,6 +118,29 @@ class UnitFeed(Feed):
     def item_categories(self, post: Post) -> list[str]:
         topic = post.live_revision.topic
         return [one_line(topic.name)] if topic else []
+
+
+_MIME = {"jpeg": "image/jpeg", "webp": "image/webp"}
+_MIME_BY_EXT = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+
+
+def _cover_file(image: MediaImage) -> tuple[str, int, str] | None:
+    """(url, byte length, MIME type) of the copy of ``image`` a reader should take: the largest
+    JPEG rendition (every reader shows JPEG), else the largest rendition, else the original.
+    ``None`` when its file is gone from storage: an enclosure with a wrong length is invalid."""
+    renditions = sorted(image.renditions.all(), key=lambda r: (r.format == "jpeg", r.width))
+    if renditions:
+        best = renditions[-1]
+        file, mime_type = best.file, _MIME.get(best.format, "")
+    else:
+        file = image.file
+        mime_type = _MIME_BY_EXT.get(file.name.rsplit(".", 1)[-1].lower(), "")
+    if not mime_type:
+        return None
+    try:
+        return file.url, file.size, mime_type
+    except (OSError, ValueError):
+        return None
 
 
 class UnitAtomFeed(UnitFeed):

@@ -1,41 +1,56 @@
-"""Public search: posts by their LIVE content, units by name, diacritic-insensitive.
+"""Public search: posts by their LIVE content, units by name, with or without tone marks.
 
 The index (``PostSearch``) is written only here, from a post's live revision, and is kept in
 step by ``pages.signals`` whenever moderation changes ``Post.live_revision`` (publish, import,
 withdraw, take down). Queries still join the post and require ``live_revision`` and a past
 ``published_at``, so a stale index row can never show what the public may not see.
 
-PostgreSQL: the generated ``document`` tsvector (title weight A, body B) with a GIN index,
-matched with ``to_tsquery('simple', …)`` over terms already unaccented in Python (``search_key``, identical to the SQLite path; calling the STABLE ``unaccent()`` in the query was re-evaluated per row and cost seconds), ranked by ``ts_rank`` so title matches
-come first. SQLite: ``LIKE`` on the mark-free keys, title matches first.
+The order of results is decided in ``pages.search_rank`` (phrase, then every syllable, then
+most of them; whole syllables, the last one typed also as a prefix). The database finds the
+candidates of each class in turn, best class first, the newest ``CANDIDATES`` of them:
+
+- PostgreSQL: the generated ``document`` tsvector (with positions) and its GIN index, queried
+  with ``<->`` for the phrase and ``&``/``|`` for the others (``to_tsquery('simple', …)`` over
+  terms already without marks: calling the STABLE ``unaccent()`` per row cost seconds);
+- SQLite with FTS5 (``pages_postsearch_fts``, migration 0009): its phrase and boolean queries;
+- SQLite without FTS5: ``LIKE`` on the space-separated keys, whole syllables by their spaces.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, field
+from functools import cache
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
 from orgunits.managers import subtree_q
 from orgunits.models import OrgUnit, UnitKind
-from vietfront.text import search_key, strip_marks
 
 from .models import Post, PostSearch, Tag
 from .sanitize import html_to_text
+from .search_rank import Group, Rank, highlight, index_key, plan, query_terms, rank, ranker, snippet
 
-_TERM_RE = re.compile(r"[a-z0-9]+")
-MAX_TERMS = 8
+__all__ = [
+    "SearchFilters", "SearchPage", "highlight", "index_live_post", "public_posts", "query_terms",
+    "search_page", "search_posts", "search_units", "snippet",
+]
+
+FTS_TABLE = "pages_postsearch_fts"
 
 
-def query_terms(text: str) -> list[str]:
-    """The words of a query, lowercase and without marks: "Hà Nội!" -> ["ha", "noi"]."""
-    return _TERM_RE.findall(search_key(text or ""))[:MAX_TERMS]
+@cache
+def fts5_available() -> bool:
+    """Whether this Python's SQLite has FTS5 (migration 0009 builds the table only then)."""
+    try:
+        sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(a)")
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 # --- the index ---------------------------------------------------------------------------------
@@ -63,8 +78,8 @@ def index_live_post(post: Post) -> None:
             "unit_id": row.unit_id,
             "topic_id": rev.topic_id,
             "published_at": row.published_at,
-            "title_key": search_key(rev.title),
-            "body_key": search_key(f"{rev.summary} {html_to_text(rev.body)}"),
+            "title_key": index_key(rev.title),
+            "body_key": index_key(f"{rev.summary} {html_to_text(rev.body)}"),
         },
     )
     names = (rev.content or {}).get("tags", [])
@@ -89,42 +104,90 @@ class SearchFilters:
     date_to: datetime.date | None = None
 
 
-#: Search ranks at most this many candidates: the newest matches (10 pages of 20). Ranking every
-#: match of common words ("dai doan ket" matches nearly every post) cost 0.6 s at 200k posts.
+#: Search ranks at most this many candidates: the newest matches of the best classes (10 pages
+#: of 20). Ranking every match of common words ("dai doan ket" matches nearly every post) cost
+#: 0.6 s at 200k posts.
 CANDIDATES = 200
 #: PostgreSQL first looks for the candidates among this many newest live posts of the scope (one
 #: bounded walk of the date indexes); only when they are too few does it ask the GIN index.
 WINDOW = 1000
 
 
-def _tsquery(terms: list[str], weight: str = "") -> str:
-    # Terms are [a-z0-9]+ only, so the tsquery syntax cannot be injected; the last term matches
-    # as a prefix ("dong d" finds "Đống Đa"). ``weight`` "A" restricts matches to the title.
-    words = [f"{t}:{weight}" if weight else t for t in terms[:-1]]
-    return " & ".join([*words, f"{terms[-1]}:*{weight}"])
+@dataclass
+class SearchPage:
+    """One page of results: the posts in rank order, how many matched (``capped`` when there
+    were more candidates than are ranked) and the page's number."""
+
+    posts: list[Post]
+    count: int
+    capped: bool
+    number: int
+    per_page: int
+    ranks: dict[int, Rank] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+
+Candidate = tuple[int, datetime.datetime, str, str]  # post_id, published_at, title_key, body_key
+
+
+def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, Rank], bool]:
+    """The ids of every candidate that matches, best first, their ranks, and whether the
+    candidates were capped. At most two queries:
+
+    - every syllable (for one syllable: it); if that finds fewer than ``CANDIDATES``, it found
+      every phrase match too, and documents with most of the syllables are asked next;
+    - else there are more matches than are ranked, and the newest phrase matches are asked
+      for: they may be older than the newest matches of every syllable.
+    """
+    terms = query_terms(text)
+    if not terms:
+        return [], {}, False
+    find = _candidates_postgres if connection.vendor == "postgresql" else (
+        _candidates_fts if connection.vendor == "sqlite" and fts5_available() else _candidates_like)
+    asked = plan(terms)
+    rows = find("all", asked.every, filters) if asked.every else find("phrase", asked.phrase, filters)
+    capped = len(rows) >= CANDIDATES
+    more: list[Candidate] = []
+    if capped and asked.every:
+        more = find("phrase", asked.phrase, filters)
+    elif asked.most:
+        more = find("all", asked.most, filters)
+        capped = len(more) >= CANDIDATES
+    seen = {row[0]: row for row in [*more, *rows]}
+    # Newest first, then (a stable sort) by rank. Dates compare as the backend returns them
+    # (datetimes, or SQLite's sortable text from the FTS5 path's plain cursor).
+    rows = sorted(seen.values(), key=lambda row: (row[1], row[0]), reverse=True)
+    by = ranker(tuple(terms))
+    scored = [(r, row[0]) for row in rows if (r := by.rank(row[2], row[3])) is not None]
+    scored.sort(key=lambda pair: pair[0])
+    capped = capped or len(scored) > CANDIDATES
+    scored = scored[:CANDIDATES]
+    return [pk for _r, pk in scored], {pk: r for r, pk in scored}, capped
+
+
+def search_page(text: str, filters: SearchFilters, *, number: int = 1, per_page: int = 20) -> SearchPage:
+    """Page ``number`` of the results for ``text``; a constant number of queries (the
+    candidate searches, then the page's posts)."""
+    ids, ranks, capped = ranked_ids(text, filters)
+    page_ids = ids[(number - 1) * per_page : number * per_page]
+    posts = {p.pk: p for p in public_posts(with_body=True).filter(pk__in=page_ids)} if page_ids else {}
+    return SearchPage(
+        posts=[posts[pk] for pk in page_ids if pk in posts], count=len(ids), capped=capped,
+        number=number, per_page=per_page, ranks=ranks,
+    )
 
 
 def search_posts(text: str, filters: SearchFilters, *, offset: int = 0, limit: int = 10) -> list[Post]:
-    """Live posts matching every word of ``text``, best first; ``limit + 1`` rows are read so
-    the caller knows whether a next page exists. Two queries whatever the data size.
-
-    "Best" is: the newest ``CANDIDATES`` matches, those with every word in the title first, then
-    by ``ts_rank`` (PostgreSQL; title weighted above body), then newest. Bounding the candidates
-    keeps a search for common words as cheap as one for rare words; past ``CANDIDATES`` results
-    there is no next page (refine the query or the filters).
-    """
-    terms = query_terms(text)
-    if not terms or offset >= CANDIDATES:
+    """Live posts matching ``text``, best first: ``limit`` of them from ``offset``."""
+    ids, _ranks, _capped = ranked_ids(text, filters)
+    page_ids = ids[offset : offset + limit]
+    if not page_ids:
         return []
-    limit = min(limit, CANDIDATES - offset)
-    if connection.vendor == "postgresql":
-        post_ids = _search_ids_postgres(terms, filters, offset=offset, limit=limit + 1)
-    else:
-        post_ids = _search_ids_like(terms, filters, offset=offset, limit=limit + 1)
-    if not post_ids:
-        return []
-    posts = {p.pk: p for p in public_posts(with_body=True).filter(pk__in=post_ids)}
-    return [posts[pk] for pk in post_ids if pk in posts]
+    posts = {p.pk: p for p in public_posts(with_body=True).filter(pk__in=page_ids)}
+    return [posts[pk] for pk in page_ids if pk in posts]
 
 
 def _date_bounds(filters: SearchFilters) -> tuple[datetime.datetime | None, datetime.datetime | None]:
@@ -135,13 +198,16 @@ def _date_bounds(filters: SearchFilters) -> tuple[datetime.datetime | None, date
     return start, end
 
 
-def _search_ids_like(terms: list[str], filters: SearchFilters, *, offset: int, limit: int) -> list[int]:
-    """SQLite (and any other database): ``LIKE`` on the mark-free keys. The newest
-    ``CANDIDATES`` matches are found first (a walk of the date index that stops there), and
-    only those are ranked: title matches first, then newest."""
+def _scope(filters: SearchFilters) -> OrgUnit | None:
+    unit = filters.unit
+    return unit if unit is not None and unit.kind != UnitKind.CENTRAL else None
+
+
+def _filtered_entries(filters: SearchFilters) -> QuerySet[PostSearch]:
     qs = live_search_entries()
-    if filters.unit is not None and filters.unit.kind != UnitKind.CENTRAL:
-        qs = qs.filter(subtree_q(filters.unit, "unit__"))
+    unit = _scope(filters)
+    if unit is not None:
+        qs = qs.filter(subtree_q(unit, "unit__"))
     if filters.topic_id:
         qs = qs.filter(topic_id=filters.topic_id)
     start, end = _date_bounds(filters)
@@ -149,21 +215,93 @@ def _search_ids_like(terms: list[str], filters: SearchFilters, *, offset: int, l
         qs = qs.filter(published_at__gte=start)
     if end:
         qs = qs.filter(published_at__lt=end)
-    title_hit = Q()
-    for term in terms:
-        qs = qs.filter(Q(title_key__contains=term) | Q(body_key__contains=term))
-        title_hit &= Q(title_key__contains=term)
-    candidates = qs.order_by("-published_at", "-post_id").values("post_id")[:CANDIDATES]
-    ranked = (
-        PostSearch.objects.filter(post_id__in=candidates)
-        .annotate(rank=Case(When(title_hit, then=Value(1)), default=Value(0), output_field=IntegerField()))
-        .order_by("-rank", "-published_at", "-post_id")
+    return qs
+
+
+def _newest(qs: QuerySet[PostSearch]) -> list[Candidate]:
+    return list(
+        qs.order_by("-published_at", "-post_id")
+        .values_list("post_id", "published_at", "title_key", "body_key")[:CANDIDATES]
     )
-    return list(ranked.values_list("post_id", flat=True)[offset : offset + limit])
 
 
-def _search_ids_postgres(terms: list[str], filters: SearchFilters, *, offset: int, limit: int) -> list[int]:
-    """PostgreSQL, one statement. The candidates (the newest ``CANDIDATES`` matches) come from
+def _fts_query(kind: str, groups: list[Group]) -> str:
+    # Every term is [a-z0-9]+ and quoted, so nothing typed can be read as FTS5 syntax.
+    parts = []
+    for terms, prefix in groups:
+        star = "*" if prefix else ""
+        if kind == "phrase":
+            parts.append(f'"{" ".join(terms)}"{star}')
+        else:
+            parts.append(" AND ".join([*(f'"{t}"' for t in terms[:-1]), f'"{terms[-1]}"{star}']))
+    return " OR ".join(f"({p})" for p in parts)
+
+
+def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
+    """SQLite FTS5: the matches walked from the FTS index in descending rowid (``post_id``)
+    order, each checked against the filters, stopping at the ``CANDIDATES``-th. Driving from
+    the date index instead read every post for a rare phrase; driving from the match set and
+    sorting it by date cost ~1 s for common words in a province (99,000 matches of 100,000).
+    So here "newest" is by id, which follows publication closely (a post is published after
+    it is written); the order shown is still by rank, then date."""
+    ops = connection.ops
+    where, params = [], [_fts_query(kind, groups), ops.adapt_datetimefield_value(timezone.now())]
+    unit = _scope(filters)
+    if unit is not None:
+        where.append("s.unit_id IN (SELECT id FROM orgunits_orgunit WHERE tree_id = %s AND lft >= %s AND rght <= %s)")
+        params += [unit.tree_id, unit.lft, unit.rght]
+    if filters.topic_id:
+        where.append("s.topic_id = %s")
+        params.append(filters.topic_id)
+    start, end = _date_bounds(filters)
+    if start:
+        where.append("s.published_at >= %s")
+        params.append(ops.adapt_datetimefield_value(start))
+    if end:
+        where.append("s.published_at < %s")
+        params.append(ops.adapt_datetimefield_value(end))
+    # CROSS JOIN fixes the join order (SQLite's only hint): the FTS table outermost.
+    sql = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key
+        FROM {FTS_TABLE} CROSS JOIN pages_postsearch s ON s.post_id = {FTS_TABLE}.rowid
+        CROSS JOIN pages_post p ON p.id = s.post_id
+        WHERE {FTS_TABLE} MATCH %s AND p.live_revision_id IS NOT NULL AND s.published_at <= %s
+        {"".join(" AND " + w for w in where)}
+        ORDER BY {FTS_TABLE}.rowid DESC LIMIT %s"""  # noqa: S608 - fixed fragments, values bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, CANDIDATES])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
+    """No FTS5: the keys are syllables one space apart (``index_key``), so " da " is the
+    syllable "da" and " da" any syllable beginning with it."""
+    qs = _filtered_entries(filters).annotate(
+        t=Concat(Value(" "), "title_key", Value(" "), output_field=TextField()),
+        b=Concat(Value(" "), "body_key", Value(" "), output_field=TextField()),
+    )
+    match = Q()
+    for terms, prefix in groups:
+        if kind == "phrase":
+            needle = " " + " ".join(terms) + ("" if prefix else " ")
+            match |= Q(t__contains=needle) | Q(b__contains=needle)
+            continue
+        every = Q()
+        for i, term in enumerate(terms):
+            needle = f" {term}" + ("" if prefix and i == len(terms) - 1 else " ")
+            every &= Q(t__contains=needle) | Q(b__contains=needle)
+        match |= every
+    return _newest(qs.filter(match))
+
+
+def _tsquery(kind: str, groups: list[Group]) -> str:
+    # Terms are [a-z0-9]+ only, so the tsquery syntax cannot be injected.
+    op = " <-> " if kind == "phrase" else " & "
+    parts = [op.join([*terms[:-1], terms[-1] + (":*" if prefix else "")]) for terms, prefix in groups]
+    return " | ".join(f"({p})" for p in parts)
+
+
+def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
+    """PostgreSQL, one statement: the newest ``CANDIDATES`` matches of the tsquery, from
     whichever of two paths is cheap for this query, decided inside the statement:
 
     - *window*: the newest ``WINDOW`` live posts of the scope (the site-wide date index, or per
@@ -173,13 +311,10 @@ def _search_ids_postgres(terms: list[str], filters: SearchFilters, *, offset: in
     - *GIN*: otherwise (rarer words) the matches from the GIN index, newest first. The planner's
       estimate for a prefix term is a fixed 2 %, so it cannot be trusted to choose between
       these two itself; the second arm runs only when the first says so (a one-time filter).
-
-    The candidates are then ranked: every word in the title first (``document`` weight A), then
-    ``ts_rank``, then newest.
     """
-    query, title_query = _tsquery(terms), _tsquery(terms, "A")
+    query = _tsquery(kind, groups)
     now = timezone.now()
-    unit = filters.unit if filters.unit is not None and filters.unit.kind != UnitKind.CENTRAL else None
+    unit = _scope(filters)
     extra, extra_params = "", []
     if filters.topic_id:
         extra += " AND s.topic_id = %s"
@@ -216,38 +351,34 @@ def _search_ids_postgres(terms: list[str], filters: SearchFilters, *, offset: in
     # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
     # every match): the walk stops at the CANDIDATES-th match.
     sql = f"""
-        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q, to_tsquery('simple', %s) AS qa),
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q),
         probe AS MATERIALIZED (
-            SELECT m.post_id, m.published_at, m.document FROM ({window}) w
+            SELECT m.post_id, m.published_at, m.title_key, m.body_key FROM ({window}) w
             CROSS JOIN LATERAL (
-                SELECT s.post_id, s.published_at, s.document FROM pages_postsearch s
+                SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
                 WHERE s.post_id = w.id AND s.document @@ (SELECT q FROM q){extra} OFFSET 0
             ) m
             ORDER BY w.published_at DESC, w.id DESC LIMIT %s),
         enough AS MATERIALIZED (
             SELECT (SELECT count(*) FROM probe) >= %s OR {whole_scope} AS ok),
         candidates AS (
-            SELECT post_id, published_at, document FROM probe WHERE (SELECT ok FROM enough)
+            SELECT * FROM probe WHERE (SELECT ok FROM enough)
             UNION ALL
             SELECT * FROM (
-                SELECT s.post_id, s.published_at, s.document FROM pages_postsearch s
+                SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
                 JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
                 WHERE s.document @@ (SELECT q FROM q) AND s.published_at <= %s{scope}{extra}
                 ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s
             ) g WHERE NOT (SELECT ok FROM enough)
         )
-        SELECT c.post_id FROM candidates c
-        ORDER BY c.document @@ (SELECT qa FROM q) DESC,
-                 ts_rank('{{0.1, 0.2, 0.4, 1.0}}', c.document, (SELECT q FROM q)) DESC,
-                 c.published_at DESC, c.post_id DESC
-        LIMIT %s OFFSET %s"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
+        SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
     params = [
-        query, title_query, *window_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
-        now, *scope_params, *extra_params, CANDIDATES, limit, offset,
+        query, *window_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
+        now, *scope_params, *extra_params, CANDIDATES,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def public_posts(*, with_body: bool = False) -> QuerySet[Post]:
@@ -263,71 +394,53 @@ def public_posts(*, with_body: bool = False) -> QuerySet[Post]:
     )
 
 
-def _mark_map(text: str) -> str:
-    """A per-character key of ``text`` (same length): lowercase and without marks, so
-    positions found in it are positions in ``text``."""
-    return "".join((strip_marks(ch).lower()[:1] or ch) for ch in text)
-
-
-def snippet(text: str, terms: list[str], *, width: int = 220) -> SafeString:
-    """An escaped excerpt of ``text`` around the first match, every match in ``<mark>``."""
-    if not text:
-        return mark_safe("")  # noqa: S308 - empty
-    key = _mark_map(text)
-    spans: list[tuple[int, int]] = []
-    for term in terms:
-        for m in re.finditer(r"(?<![a-z0-9])" + re.escape(term), key):
-            spans.append((m.start(), m.end()))
-    spans.sort()
-    start = 0
-    if spans and spans[0][0] > width // 3:
-        start = text.rfind(" ", 0, spans[0][0] - width // 3) + 1
-    end = min(len(text), start + width)
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start else end
-    out, pos = [], start
-    for s, e in spans:
-        if s < pos or s >= end:
-            continue
-        out.append(escape(text[pos:s]))
-        out.append(f"<mark>{escape(text[s:min(e, end)])}</mark>")
-        pos = min(e, end)
-    out.append(escape(text[pos:end]))
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(text) else ""
-    return mark_safe(prefix + "".join(out) + suffix)  # noqa: S308 - every piece escaped above
-
-
-def highlight(text: str, terms: list[str]) -> SafeString:
-    """The whole of ``text`` escaped, matches in ``<mark>`` (for titles)."""
-    return snippet(text, terms, width=max(len(text), 1))
-
 
 # --- units -------------------------------------------------------------------------------------
 
+#: Units matching a query that are ranked ("xa" alone matches thousands of communes).
+UNIT_CANDIDATES = 300
+#: Syllables of the kinds of units: a query of only these ("phường", "thị xã") names no unit.
+KIND_WORDS = frozenset({"tinh", "thanh", "pho", "quan", "huyen", "thi", "xa", "phuong", "tran", "dac", "khu"})
+
+
+def names_a_unit(text: str) -> bool:
+    """Whether a search may be for a unit by name: not only words like "phường" or "huyện",
+    for which a card of the first of 3,000 wards would be noise."""
+    terms = query_terms(text)
+    return bool(terms) and not set(terms) <= KIND_WORDS
+
+
 def search_units(text: str, *, limit: int = 20) -> list[dict]:
-    """Active units whose name holds every word of ``text`` at a word start, without marks:
-    "van mieu" finds "Phường Văn Miếu Quốc Tử Giám". Provinces first, then districts, then
-    communes. One query on ``OrgUnit.search_name`` (11,000 short rows: a scan takes a few ms)."""
+    """Active units whose name holds the query's syllables, by the rules of posts (whole
+    syllables, the last also as a prefix; in sequence first): "dong da" finds "Quận Đống Đa"
+    and not "Đông Anh". Of equal matches, provinces first, then districts, then communes.
+
+    One query on ``OrgUnit.search_name`` (11,000 short rows: a scan takes a few ms); the
+    matching rows are few enough (``UNIT_CANDIDATES``) to rank here."""
     terms = query_terms(text)
     if not terms:
         return []
+    padded = Concat(Value(" "), "search_name", Value(" "), output_field=TextField())
     match = Q()
-    for term in terms:
-        match &= Q(search_name__startswith=term) | Q(search_name__contains=f" {term}")
-    order = Case(
+    for i, term in enumerate(terms):
+        match &= Q(padded__contains=f" {term}" + ("" if i == len(terms) - 1 else " "))
+    kind_order = Case(
         When(kind=UnitKind.PROVINCE, then=Value(0)),
         When(kind=UnitKind.DISTRICT, then=Value(1)),
         default=Value(2),
     )
     rows = (
-        OrgUnit.objects.filter(match, is_active=True)
+        OrgUnit.objects.annotate(padded=padded, kind_order=kind_order)
+        .filter(match, is_active=True)
         .exclude(kind=UnitKind.CENTRAL)
-        .order_by(order, "name")
-        .values_list("search_name", "name", "path", "kind", "parent__name")[:limit]
+        .order_by("kind_order", "name")
+        .values_list("search_name", "name", "path", "kind", "parent__name", "kind_order")[:UNIT_CANDIDATES]
     )
-    return [
-        {"name": name, "path": path, "kind": kind, "parent": parent or "", "key": key}
-        for key, name, path, kind, parent in rows
-    ]
+    ranked = []
+    for key, name, path, kind, parent, order in rows:
+        r = rank(terms, key, "")
+        if r is not None:
+            ranked.append(((r.tier, r.spread, order), {"name": name, "path": path, "kind": kind,
+                                                        "parent": parent or "", "key": key}))
+    ranked.sort(key=lambda pair: pair[0])
+    return [unit for _r, unit in ranked[:limit]]

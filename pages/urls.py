@@ -14,6 +14,7 @@ SLUG = r"(?P<slug>[a-z0-9-]+)"
 urlpatterns = [
     path("", views.unit_page, name="home"),
     path("tim-kiem/", views.search, name="search"),
+    path("tim-kiem/don-vi/", views.unit_suggestions, name="search_units"),
     path("danh-ba/", views.directory_page, name="directory"),
     path("the/<slug:slug>/", views.tag_page, name="tag"),
     path("tai-lieu/<int:pk>/", views.document_download, name="document"),

@@ -1,0 +1,261 @@
+"""How search results are ordered and marked, the same on every database.
+
+A query is a list of syllables (``query_terms``); Vietnamese syllables are words. A syllable
+matches a whole syllable of the text, never a prefix of a longer one, except the *last* one
+typed, which may still be incomplete ("dong d" is on its way to "Đống Đa"), and such
+matches come after every exact one. The rank of a document, best first:
+
+1. the syllables in sequence (a phrase); 2. every syllable, anywhere; 3. most of them
+   (``most_needed``), more before fewer;
+4.–6. the same three with the last syllable found only as the beginning of a longer one.
+
+Within a class: in the title before in the body, closer together before further apart, newer
+before older. The databases only *find* candidates for these classes (``plan``); the
+order is decided here, from the mark-free keys of the candidates, so PostgreSQL, SQLite FTS5 and
+the ``LIKE`` fallback answer in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from vietfront.text import search_key, strip_marks
+
+_TERM_RE = re.compile(r"[a-z0-9]+")
+MAX_TERMS = 8
+
+PHRASE, ALL, MOST, PHRASE_PREFIX, ALL_PREFIX, MOST_PREFIX = range(6)
+
+
+def query_terms(text: str) -> list[str]:
+    """The syllables of a query, lowercase and without marks, in any Unicode form:
+    "Hà Nội!" -> ["ha", "noi"]."""
+    return _TERM_RE.findall(search_key(text or ""))[:MAX_TERMS]
+
+
+def index_key(text: str) -> str:
+    """What the index stores: the text's syllables without marks, one space apart, so a
+    ``LIKE '% da %'`` matches the whole syllable "Đa" and nothing longer."""
+    return " ".join(_TERM_RE.findall(search_key(text or "")))
+
+
+def most_needed(count: int) -> int:
+    """How many of ``count`` syllables make "most of them": two thirds, and never fewer than
+    all of a query of one or two syllables (one of "dong da" is not a match for it)."""
+    return count if count <= 2 else math.ceil(count * 2 / 3)
+
+
+@dataclass(frozen=True, order=True)
+class Rank:
+    """Sorts best first."""
+
+    tier: int
+    missing: int  # syllables not found (the MOST tiers)
+    field: int  # 0 title, 1 body
+    spread: int  # syllables spanned by the matches (proximity)
+
+
+def _spread(positions: list[list[int]]) -> int:
+    """The shortest window holding one position of each list."""
+    events = sorted((p, i) for i, ps in enumerate(positions) for p in ps)
+    need, have, counts, best, left = len(positions), 0, [0] * len(positions), 1 << 30, 0
+    for pos, i in events:
+        counts[i] += 1
+        have += counts[i] == 1
+        while have == need:
+            lpos, li = events[left]
+            best = min(best, pos - lpos + 1)
+            counts[li] -= 1
+            have -= counts[li] == 0
+            left += 1
+    return best
+
+
+class _Ranker:
+    """The rank of documents for one query, over the syllables of their keys."""
+
+    def __init__(self, terms: tuple[str, ...]) -> None:
+        self.terms, self.n, self.last = list(terms), len(terms), terms[-1]
+
+    def field(self, tokens: list[str], field: int) -> Rank | None:
+        n, last, terms = self.n, self.last, self.terms
+        at: dict[str, list[int]] = {}
+        for i, tok in enumerate(tokens):
+            at.setdefault(tok, []).append(i)
+        exact = [at.get(t, []) for t in terms]
+        prefixed = exact[-1]
+        if not prefixed or n == 1:
+            prefixed = [p for tok, ps in at.items() if tok.startswith(last) for p in ps]
+        # The phrase, from each place its first syllable is (the last may end as a prefix).
+        as_prefix = False
+        for i in exact[0] if n > 1 else prefixed:
+            window = tokens[i : i + n]
+            if len(window) == n and window[:-1] == terms[:-1] and window[-1].startswith(last):
+                if window[-1] == last:
+                    return Rank(PHRASE, 0, field, n)
+                as_prefix = True
+        found = [ps for ps in exact if ps]
+        need = most_needed(n)
+        if len(found) >= need:
+            return Rank(ALL if len(found) == n else MOST, n - len(found), field, _spread(found))
+        if as_prefix:
+            return Rank(PHRASE_PREFIX, 0, field, n)
+        if prefixed and not exact[-1]:
+            found.append(prefixed)
+            if len(found) >= need:
+                return Rank(ALL_PREFIX if len(found) == n else MOST_PREFIX, n - len(found), field, _spread(found))
+        return None
+
+    def rank(self, title_key: str, body_key: str) -> Rank | None:
+        title = _TERM_RE.findall(title_key)
+        in_title = self.field(title, 0)
+        if in_title is not None and in_title.tier == PHRASE:
+            return in_title  # nothing in the body can rank higher
+        # "" keeps a phrase from running from the title into the body.
+        whole = self.field([*title, "", *_TERM_RE.findall(body_key)], 1)
+        ranks = [r for r in (in_title, whole) if r is not None]
+        return min(ranks) if ranks else None
+
+
+@lru_cache(maxsize=64)
+def ranker(terms: tuple[str, ...]) -> _Ranker:
+    return _Ranker(terms)
+
+
+def rank(terms: list[str], title_key: str, body_key: str) -> Rank | None:
+    """The rank of a document by its mark-free title and body, ``None`` if it does not match."""
+    return ranker(tuple(terms)).rank(title_key, body_key)
+
+
+# --- marking matches ---------------------------------------------------------------------------
+
+
+class _OneCharKeys(dict):
+    """``str.translate`` table: each character to itself lowercase without marks, always one
+    character; filled on first sight of a character (a few hundred in Vietnamese text)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        self[code] = key = strip_marks(ch).lower()[:1] or ch
+        return key
+
+
+_ONE_CHAR_KEYS = _OneCharKeys()
+
+
+def _mark_map(text: str) -> str:
+    """A per-character key of ``text`` (same length): lowercase and without marks, so
+    positions found in it are positions in ``text``."""
+    return text.translate(_ONE_CHAR_KEYS)
+
+
+def _phrase_spans(key: str, terms: list[str], prefix: bool) -> list[tuple[int, int]]:
+    """Each syllable of every occurrence of the query as a phrase (the last syllable whole if
+    the phrase is anywhere with it whole, else, with ``prefix``, as the syllable it begins)."""
+    head = "".join(rf"({re.escape(t)})[^a-z0-9]+" for t in terms[:-1])
+    last = re.escape(terms[-1])
+    tails = [rf"({last})(?![a-z0-9])"] + ([rf"({last}[a-z0-9]*)"] if prefix else [])
+    for tail in tails:
+        pattern = re.compile(r"(?<![a-z0-9])" + head + tail)
+        found = [m.span(g) for m in pattern.finditer(key) for g in range(1, len(terms) + 1)]
+        if found:
+            return found
+    return []
+
+
+def _spans(key: str, terms: list[str], prefix: bool = True) -> list[tuple[int, int]]:
+    """Whole syllables to mark. Where the text holds the query as a phrase, only the phrase:
+    "Đống Đa" in a text that also says "vận động" and "đã" marks just "Đống Đa". Otherwise each
+    syllable, the last one marking the syllable it begins only where the text nowhere holds it
+    whole (so "da" marks "Đa", and "dẫn" only when there is no "Đa" to mark). Without
+    ``prefix`` (the document matched the last syllable whole) only whole syllables."""
+    phrase = _phrase_spans(key, terms, prefix) if terms else []
+    if phrase:
+        return sorted(set(phrase))
+    spans = []
+    for i, term in enumerate(terms):
+        exact = list(re.finditer(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", key))
+        if not exact and prefix and i == len(terms) - 1:
+            exact = list(re.finditer(rf"(?<![a-z0-9]){re.escape(term)}[a-z0-9]*", key))
+        spans.extend((m.start(), m.end()) for m in exact)
+    return sorted(set(spans))
+
+
+def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
+    out, pos = [], start
+    for s, e in spans:
+        if s < pos or s >= end:
+            continue
+        out.append(escape(text[pos:s]))
+        out.append(f"<mark>{escape(text[s:min(e, end)])}</mark>")
+        pos = min(e, end)
+    out.append(escape(text[pos:end]))
+    return "".join(out)
+
+
+def snippet(text: str, terms: list[str], *, width: int = 220, prefix: bool = True) -> SafeString:
+    """An escaped excerpt of ``text`` around the query's phrase (else its first match), with
+    every matching syllable in ``<mark>``."""
+    if not text:
+        return mark_safe("")  # noqa: S308 - empty
+    key = _mark_map(text)
+    spans = _spans(key, terms, prefix)
+    phrase = None
+    if terms:
+        pattern = r"(?<![a-z0-9])" + r"[^a-z0-9]+".join(map(re.escape, terms))
+        phrase = re.search(pattern + r"(?![a-z0-9])", key) or re.search(pattern, key)
+    anchor = phrase.start() if phrase else (spans[0][0] if spans else 0)
+    start = 0
+    if anchor > width // 3:
+        start = text.rfind(" ", 0, anchor - width // 3) + 1
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    return mark_safe(prefix + _marked(text, spans, start, end) + suffix)  # noqa: S308 - escaped in _marked
+
+
+def highlight(text: str, terms: list[str], *, prefix: bool = True) -> SafeString:
+    """The whole of ``text`` (a title is never cut), escaped, matching syllables in ``<mark>``."""
+    return mark_safe(_marked(text, _spans(_mark_map(text), terms, prefix), 0, len(text)))  # noqa: S308 - escaped
+
+
+def matched_as_prefix(found: Rank | None) -> bool:
+    """Whether a result matched the last syllable only as a prefix: only then are the
+    syllables it begins marked ("da" marking "dẫn" in a post found for "đông … đã" misleads)."""
+    return found is None or found.tier >= PHRASE_PREFIX
+
+
+# --- what the databases are asked ----------------------------------------------------------------
+
+
+Group = tuple[tuple[str, ...], bool]  # terms, and whether the last of them matches as a prefix
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the database is asked for a query, as groups of terms: ``phrase`` (the terms in
+    sequence), ``every`` (all the terms anywhere; ``None`` for one term, where it is the
+    phrase) and ``most`` (any ``most_needed`` of them; ``None`` when that is all of them).
+    Only the query's last term ever matches as a prefix."""
+
+    phrase: list[Group]
+    every: list[Group] | None
+    most: list[Group] | None
+
+
+def plan(terms: list[str]) -> Plan:
+    n = len(terms)
+    whole: list[Group] = [(tuple(terms), True)]
+    need = most_needed(n)
+    most = [(tuple(terms[i] for i in c), c[-1] == n - 1) for c in combinations(range(n), need)] if need < n else None
+    return Plan(phrase=whole, every=whole if n > 1 else None, most=most)
