@@ -293,7 +293,7 @@ def seed_demo_content(*, log=print) -> dict[str, int]:
             page = services.page_create(
                 unit=unit, by=None, activate=True,
                 about=f"Trang thông tin chính thống của Ủy ban MTTQ Việt Nam {unit.name}.",
-                address=f"Trụ sở Ủy ban MTTQ Việt Nam {unit.name}",
+                # No made-up contact details: the page shows only what its unit fills in.
             )
             counts["pages"] += 1
         elif page.status != PageStatus.ACTIVE:

@@ -113,6 +113,44 @@ def target_breakdown_table(d: Dashboard, f: TargetFigure) -> Table:
     return table
 
 
+#: Rows in each of the compact tables of an indicator: the lowest and the highest.
+RANKED_ROWS = 5
+
+
+def _ranked_table(d: Dashboard, f: TargetFigure, key: str, title: str, cells: list) -> Table:
+    table = Table(
+        key=key, title=title,
+        columns=[Column(_("Đơn vị")), Column(_("Đạt"), INT), Column(_("Tổng số"), INT), Column(_("Tỷ lệ (%)"), PCT)],
+    )
+    for cell in cells:
+        links = {1: list_url(cell.unit, "met", f.target.pk)}
+        if cell.unit.pk != d.root.pk:
+            links[0] = dashboard_url(cell.unit)
+        # The short name ("Hà Nội") keeps a compact row on one line; the full table has the official one.
+        label = _row_label(cell.unit, d.root) if cell.unit.pk == d.root.pk else (cell.unit.short_name or cell.unit.name)
+        table.rows.append(Row([label, cell.met, cell.total, cell.percent], links=links))
+    return table
+
+
+def ranking_tables(d: Dashboard, f: TargetFigure) -> list[Table]:
+    """An indicator's compact tables: the ``RANKED_ROWS`` units below the current one that
+    stand lowest, and those that stand highest (one ranked table when there are few). The
+    full breakdown is the ``chi-tieu-<id>`` table, one click away and in the exports."""
+    cells = sorted(
+        (c for c in f.by_child if c.total), key=lambda c: (c.percent, -(c.total - c.met), c.unit.name)
+    )
+    if len(cells) > 1 and cells[0].percent == cells[-1].percent:
+        return []  # all alike: nothing to rank (the page says so in one line)
+    if len(cells) <= 2 * RANKED_ROWS:
+        return [_ranked_table(d, f, f"chi-tieu-{f.target.pk}-xep-hang", _("Xếp hạng, từ thấp đến cao"), cells)]
+    best = sorted(cells, key=lambda c: (-c.percent, c.unit.name))[:RANKED_ROWS]
+    return [
+        _ranked_table(d, f, f"chi-tieu-{f.target.pk}-thap", _("%(n)s đơn vị thấp nhất") % {"n": RANKED_ROWS},
+                      cells[:RANKED_ROWS]),
+        _ranked_table(d, f, f"chi-tieu-{f.target.pk}-cao", _("%(n)s đơn vị cao nhất") % {"n": RANKED_ROWS}, best),
+    ]
+
+
 def kinds_table(d: Dashboard) -> Table:
     table = Table(
         key="theo-cap",

@@ -192,7 +192,7 @@ def condition_q(target: RolloutTarget, now: datetime.datetime) -> Q:
 
 
 def measured_units(target: RolloutTarget, region: OrgUnit) -> QuerySet[OrgUnit]:
-    return OrgUnit.objects.in_subtree(region).filter(kind=target.unit_kind, is_active=True)
+    return OrgUnit.objects.in_subtree(region).active().filter(kind=target.unit_kind)
 
 
 def target_units(*, target: RolloutTarget, root: OrgUnit, met: bool, now: datetime.datetime | None = None) -> QuerySet[OrgUnit]:
@@ -206,10 +206,11 @@ def target_units(*, target: RolloutTarget, root: OrgUnit, met: bool, now: dateti
 
 
 def silent_pages_units(*, root: OrgUnit, now: datetime.datetime | None = None) -> QuerySet[OrgUnit]:
-    """Units under ``root`` whose page is active but published nothing for ``SILENT_DAYS``."""
+    """Active units under ``root`` whose page is active but published nothing for
+    ``SILENT_DAYS``: the units the figure counts (a dissolved unit's page keeps its status)."""
     now = now or timezone.now()
     recent = Post.objects.published().filter(unit=OuterRef("pk"), published_at__gte=now - datetime.timedelta(days=SILENT_DAYS))
-    units = OrgUnit.objects.in_subtree(root).filter(page__status=PageStatus.ACTIVE).exclude(Exists(recent))
+    units = OrgUnit.objects.in_subtree(root).active().filter(page__status=PageStatus.ACTIVE).exclude(Exists(recent))
     return with_unit_details(units, now=now)
 
 
@@ -255,10 +256,15 @@ class TargetFigure:
     met: int
     total: int
     by_child: list[Cell]
+    #: False where the target has nothing to measure: no units of its kind in the region, or
+    #: guidance addressed to a level the region lacks (the 2025 structure has no districts).
+    applies: bool = True
+    #: change in percentage points since the end of last month, where the history tells it.
+    trend_points: float | None = None
 
     @property
     def percent(self) -> float | None:
-        return percent(self.met, self.total)
+        return percent(self.met, self.total) if self.applies else None
 
     @property
     def gap_points(self) -> float | None:
@@ -267,11 +273,11 @@ class TargetFigure:
 
     @property
     def units_short(self) -> int:
-        return units_short(self.target.target_percent, self.met, self.total)
+        return units_short(self.target.target_percent, self.met, self.total) if self.applies else 0
 
     @property
     def reached(self) -> bool:
-        return self.total > 0 and self.units_short == 0
+        return self.applies and self.total > 0 and self.units_short == 0
 
 
 @dataclass
@@ -379,6 +385,9 @@ def dashboard_for(*, root: OrgUnit, now: datetime.datetime | None = None) -> Das
     by_id[root.pk] = root
     targets, kinds, child_pages = _unit_figures(root, children, by_id, now)
     weeks, months, weekly, monthly = _activity(root, children, now)
+    timeline = _timeline(root, now)
+    for f in targets:
+        f.trend_points = _trend(f, root, timeline)
     return Dashboard(
         root=root,
         now=now,
@@ -392,8 +401,18 @@ def dashboard_for(*, root: OrgUnit, now: datetime.datetime | None = None) -> Das
         monthly=monthly,
         approval=_approval(root, now),
         queue=_queue(root, now),
-        timeline=_timeline(root, now),
+        timeline=timeline,
     )
+
+
+def _trend(f: TargetFigure, root: OrgUnit, timeline: dict[str, list[tuple[datetime.date, int]]]) -> float | None:
+    """A page target's change since the end of last month, in points, from the status history
+    (the timeline's last two points). Only where the target is measured over the whole view:
+    the history counts the subtree's pages, not a scoped target's region."""
+    points = timeline.get(f.target.unit_kind, [])
+    if f.target.condition != Condition.ACTIVE_PAGE or f.region.pk != root.pk or not f.applies or len(points) < 2:
+        return None
+    return round(100.0 * (points[-1][1] - points[-2][1]) / f.total, 1)
 
 
 def _unit_figures(
@@ -424,11 +443,18 @@ def _unit_figures(
         ok = active if target.condition == Condition.ACTIVE_PAGE else condition_q(target, now)
         aggregates[f"total_{n}"] = Count("pk", filter=inside)
         aggregates[f"met_{n}"] = Count("pk", filter=inside & ok)
+        if target.condition == Condition.PUBLISHED_GUIDANCE and target.guidance_to_kind:
+            # Guidance to a level only applies where that level exists: same GROUP BY, no query.
+            addressed = Q(kind=target.guidance_to_kind)
+            if region.pk != root.pk:
+                addressed &= subtree_q(region)
+            aggregates[f"reach_{n}"] = Count("pk", filter=addressed)
         measured.append((target, region))
 
     kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     per_child: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     cells: list[dict[int, Cell]] = [{} for _ in measured]
+    reach = [0] * len(measured)
     for row in units.values("grp", "kind").annotate(**aggregates).order_by():
         grp = row["grp"] if row["grp"] in by_id else root.pk
         for bucket in (kinds[row["kind"]], per_child[grp]):
@@ -436,23 +462,26 @@ def _unit_figures(
             bucket[1] += row["active"]
             bucket[2] += row["silent"]
         for n, per_target in enumerate(cells):
+            reach[n] += row.get(f"reach_{n}", 1)
             if row[f"total_{n}"]:
                 cell = per_target.setdefault(grp, Cell(by_id[grp]))
                 cell.total += row[f"total_{n}"]
                 cell.met += row[f"met_{n}"]
 
     figures = []
-    for (target, region), per_target in zip(measured, cells, strict=True):
+    for (target, region), per_target, reached_kind in zip(measured, cells, reach, strict=True):
         ordered = ([per_target[root.pk]] if root.pk in per_target else []) + [
             per_target[c.pk] for c in children if c.pk in per_target
         ]
+        total = sum(c.total for c in ordered)
         figures.append(
             TargetFigure(
                 target=target,
                 region=region,
                 met=sum(c.met for c in ordered),
-                total=sum(c.total for c in ordered),
+                total=total,
                 by_child=ordered,
+                applies=total > 0 and reached_kind > 0,
             )
         )
     kind_figures = [KindFigure(kind, *kinds[kind]) for kind in KIND_ORDER if kind in kinds]

@@ -88,8 +88,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {
                 "figure": f,
                 "table": tables[f"chi-tieu-{f.target.pk}"],
-                "chart": charts.bar_chart(title=f.target.name, rows=rows, target=f.target.target_percent)
+                "chart": charts.column_chart(title=f.target.name, rows=rows, target=f.target.target_percent)
                 if len(rows) > 1 else None,
+                "ranked": reports.ranking_tables(d, f),
                 "missing_url": reports.list_url(unit, "missing", f.target.pk),
             }
         )
@@ -118,6 +119,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "trail": _trail(request, unit),
         "d": d,
         "tables": tables,
+        # The map's own table folds under the map.
+        "full_tables": [t for key, t in tables.items() if key != "ban-do"],
         "target_blocks": target_blocks,
         "timeline_chart": timeline_chart,
         "export_base": urlencode({"unit": unit.pk}),

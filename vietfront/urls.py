@@ -15,6 +15,8 @@ admin.site.site_header = _("Trang cộng đồng MTTQ Việt Nam")
 admin.site.site_title = _("Quản trị Trang cộng đồng")
 admin.site.index_title = _("Quản trị")
 
+handler404 = "pages.views.not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots"),
@@ -36,6 +38,7 @@ urlpatterns = [
     path("tai-khoan/", include("orgunits.urls")),
     path("bang-dieu-khien/", include("rollout.urls")),
     path("van-ban/", include("rollout.public_urls")),
+    path("api/v1/", include("channels.api_urls")),
     path("", include("pages.urls")),
 ]
 

@@ -33,9 +33,12 @@ def test_a_province_admin_drills_down_and_downloads_what_the_page_shows(desktop_
     screenshot(page, "dashboard-province-desktop")
     assert_accessible(page)
 
+    # The full tables are folded under "Bảng số liệu đầy đủ": one click opens each.
+    page.locator(".rt-full summary", has_text="Trang cộng đồng theo đơn vị trực thuộc").click()
     page.locator("#bang-don-vi").get_by_role("link", name=tree.dongda.name, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(tree.dongda.name)
-    table = page.locator("[id^=bang-chi-tieu-]").filter(has_text="Cấp xã").first
+    page.locator(".rt-full summary", has_text="Cấp xã có trang cộng đồng").click()
+    table = page.locator(".rt-full [id^=bang-chi-tieu-]").filter(has_text="Cấp xã").first
     shown = [
         [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
         for row in table.locator("tbody tr").all()
