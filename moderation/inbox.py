@@ -77,11 +77,12 @@ def _takedowns(user):
     ).filter(unit_access_q(user, Perm.APPROVE, unit_ref="post__unit__"))
 
 
-def inbox_counts(*, user) -> dict[str, int]:
-    """The three numbers of the admin index: three counts and the grant reads behind them."""
+def inbox_counts(*, request: HttpRequest) -> dict[str, int]:
+    """The three numbers of the admin index; the first is the header badge's (one count)."""
+    user = request.user
     now = timezone.now()
     return {
-        "to_decide": _to_decide(user).count(),
+        "to_decide": waiting_count(request),
         "decided": _decided(user, now).count(),
         "takedowns": _takedowns(user).count(),
     }
@@ -139,6 +140,7 @@ def time_left(deadline: datetime.datetime, *, now: datetime.datetime | None = No
 def inbox_view(request: HttpRequest, *, admin_site: AdminSite) -> TemplateResponse:
     """Behind ``admin_site.admin_view`` (staff only); every staff user has an inbox, maybe empty."""
     inbox = inbox_for(user=request.user)
+    request._inbox_waiting = inbox.to_decide.count  # the header's badge: counted already
     now = timezone.now()
     clocks = [(r, *time_left(r.deadline, now=now)) for r in inbox.takedowns.items]
     context = {

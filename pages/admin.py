@@ -19,12 +19,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from channels.admin import ChannelDeliveryInline
 from orgunits.admin_autocomplete import SourceScopedAutocompleteMixin
 from orgunits.admin_filters import ScopedUnitFilter
 from orgunits.admin_scoping import UnitScopedAdminMixin, request_grants, request_may
 from orgunits.models import OrgUnit
 from orgunits.roles import Perm
-from orgunits.selectors import user_has_unit_perm
 from vietfront.text import search_key
 
 from . import services
@@ -39,7 +39,7 @@ from .models import (
     Tag,
     Topic,
 )
-from .selectors import access_post_draft, images_writable_by, pages_writable_by
+from .selectors import access_post_draft
 from .staging import discard_staged
 
 
@@ -61,10 +61,11 @@ class PagesScopedAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
         if not request.user.is_superuser:
+            edits = request_grants(request, Perm.EDIT).q("unit__")
             if db_field.related_model is CommunityPage:
-                kwargs["queryset"] = pages_writable_by(user=request.user, perm=Perm.EDIT).select_related("unit")
+                kwargs["queryset"] = CommunityPage.objects.filter(edits).select_related("unit")
             elif db_field.related_model is MediaImage:
-                kwargs["queryset"] = images_writable_by(user=request.user)
+                kwargs["queryset"] = MediaImage.objects.filter(edits)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any):
@@ -322,7 +323,9 @@ class PostWorkflowAdminMixin:
 
         may_edit = self.has_change_permission(request, obj)
         live = obj.live_revision_id is not None
-        may_take_down = live and user_has_unit_perm(user=request.user, perm=Perm.APPROVE, unit=approving_unit_for(obj.unit))
+        may_take_down = live and (
+            request.user.is_superuser or request_may(request, Perm.APPROVE, approving_unit_for(obj.unit))
+        )
         info = self.opts.app_label, self.opts.model_name
         return {
             "submit_button": self.SUBMIT_BUTTON,
@@ -516,7 +519,7 @@ class PostAdmin(SourceScopedAutocompleteMixin, MarkFreeSearchMixin, PostWorkflow
     autocomplete_fields = ("page", "cover", "tags")
     readonly_fields = ("status", "published_at", "slug", "created_at", "created_by", "updated_at", "updated_by",
                        "workflow_panel")
-    inlines = [PostDocumentInline]
+    inlines = [PostDocumentInline, ChannelDeliveryInline]
     actions = ["submit_selected", "withdraw_selected"]
     fieldsets = (
         (None, {"fields": ("page", "title", "summary", "body")}),

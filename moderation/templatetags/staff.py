@@ -25,7 +25,7 @@ def inbox_counts(context) -> dict[str, int]:
     """``{% inbox_counts as counts %}``: the admin index's numbers (``moderation.inbox``)."""
     from moderation.inbox import inbox_counts as counts
 
-    return counts(user=context["request"].user)
+    return counts(request=context["request"])
 
 
 @register.simple_tag(takes_context=True)
