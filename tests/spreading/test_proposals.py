@@ -94,3 +94,23 @@ def test_only_the_receiving_units_approvers_decide(
         with pytest.raises(PermissionDenied):
             services.delivery_confirm(delivery=proposal, by=outsider)
     assert Delivery.objects.get(pk=proposal.pk).state == D.AWAITING
+
+
+def test_the_approvers_queue_shows_the_proposals_that_wait_for_them(
+    client, tree, vanmieu_post, editor_vanmieu, approver_hanoi, django_capture_on_commit_callbacks
+):
+    import re
+
+    from django.urls import reverse
+
+    from tests.pages.conftest import make_user
+
+    propose(vanmieu_post, tree.hanoi, editor_vanmieu, django_capture_on_commit_callbacks)
+    client.force_login(approver_hanoi)
+    html = client.get(reverse("admin:moderation_submission_changelist")).content.decode()
+    (link,) = re.findall(r'class="vf-proposals-waiting"><a href="([^"]+)">1 bài đề xuất từ cấp dưới chờ quyết định', html)
+    listing = client.get(link.replace("&amp;", "&"))
+    assert [d.post_id for d in listing.context["cl"].result_list] == [vanmieu_post.pk]
+    # An approver elsewhere sees no such line.
+    client.force_login(make_user("duyet.bacninh", ("approve_content", tree.bacninh)))
+    assert "vf-proposals-waiting" not in client.get(reverse("admin:moderation_submission_changelist")).content.decode()
