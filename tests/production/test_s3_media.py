@@ -223,7 +223,12 @@ def test_public_post_page_links_to_the_bucket(client, tree, bucket, django_captu
     assert f'<img src="{bucket.url(largest.file.name)}"' in html
     webp_320 = Rendition.objects.get(image=cover, format="webp", width=320)
     assert f"{bucket.url(webp_320.file.name)} 320w" in html
-    assert f'<meta property="og:image" content="{bucket.url(largest.file.name)}">' in html
+    # Link previews get the 1200×630 crop, stored in the bucket too.
+    from pages.og_image import og_image_name
+
+    assert f'<meta property="og:image" content="{bucket.url(og_image_name(cover))}">' in html
+    with Image.open(io.BytesIO(bucket.read(og_image_name(cover)))) as im:
+        assert im.size == (1200, 630)
     assert "/media/" not in html
     # The link a reader's browser follows answers with the image itself.
     src = re.search(r'<img src="([^"]+)"', html).group(1)
