@@ -31,6 +31,7 @@ from vietfront.text import nfc, vi_slugify
 from .cache import public_cache, site_wide
 from .documents import CONTENT_TYPES
 from .models import Tag
+from .og_image import open_graph_image
 from .public.selectors import (
     UnitContext,
     attach_renditions,
@@ -38,7 +39,6 @@ from .public.selectors import (
     directory,
     live_post,
     own_and_spread_posts,
-    own_posts,
     post_documents,
     subtree_posts,
     tag_posts,
@@ -158,11 +158,9 @@ def unit_page(request: HttpRequest, unit_path: str = "") -> HttpResponse:
         return render(request, "public/home.html", _base_context(request, unit=None, ctx=None))
     ctx = ctx or _resolve_unit(unit_path, with_children=True)
     unit = ctx.unit
-    if unit.path:
-        own, spread_down, spread_up = own_and_spread_posts(unit, own_limit=OWN_ON_UNIT_PAGE,
-                                                           spread_limit=SPREAD_ON_UNIT_PAGE)
-    else:  # the home page shows no spread section
-        own, spread_down, spread_up = own_posts(unit, limit=OWN_ON_UNIT_PAGE), [], []
+    # The centre too: what it accepted from below is on the home page ("Tin chọn từ cấp dưới").
+    own, spread_down, spread_up = own_and_spread_posts(unit, own_limit=OWN_ON_UNIT_PAGE,
+                                                       spread_limit=SPREAD_ON_UNIT_PAGE)
     below = subtree_posts(unit, limit=BELOW_ON_UNIT_PAGE, exclude_own=True)[:BELOW_ON_UNIT_PAGE]
     page = ctx.page
     attach_renditions(*(covers(own) + covers(below) + covers(spread_down) + covers(spread_up)),
@@ -265,7 +263,8 @@ def post_detail(request: HttpRequest, slug: str, unit_path: str = "") -> HttpRes
     documents = post_documents(post)
     tags = [{"name": name, "slug": vi_slugify(name, max_length=100) or "the"} for name in content.get("tags", [])]
     canonical = request.build_absolute_uri(post.get_absolute_url())
-    og_image = _og_image(request, rev.cover)
+    # The 1200×630 crop for link previews; a plain rendition if the original is unreadable.
+    og_image = open_graph_image(request, rev.approved_cover) or _og_image(request, rev.cover)
     unit = ctx.unit
     description = rev.summary or html_to_text(rev.body)[:200]
     ld = {

@@ -114,3 +114,17 @@ def test_the_approvers_queue_shows_the_proposals_that_wait_for_them(
     # An approver elsewhere sees no such line.
     client.force_login(make_user("duyet.bacninh", ("approve_content", tree.bacninh)))
     assert "vf-proposals-waiting" not in client.get(reverse("admin:moderation_submission_changelist")).content.decode()
+
+
+def test_a_proposal_the_centre_accepts_shows_on_the_home_page(
+    client, tree, vanmieu_post, editor_vanmieu, django_capture_on_commit_callbacks
+):
+    from tests.pages.conftest import make_user
+
+    central_approver = make_user("duyet.trunguong", ("approve_content", tree.central))
+    proposal = propose(vanmieu_post, tree.central, editor_vanmieu, django_capture_on_commit_callbacks)
+    assert section(client.get("/").content.decode()) == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delivery_confirm(delivery=proposal, by=central_approver)
+    box = section(client.get("/").content.decode())
+    assert "Tin từ Phường Văn Miếu Quốc Tử Giám" in box and vanmieu_post.title in box
