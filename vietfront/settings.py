@@ -289,11 +289,14 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("VIETFRONT_SECURE_SSL_REDIRECT", not DEBUG)
 # Container and load-balancer probes speak plain HTTP to the application itself.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-# HSTS is opt-in: browsers remember it for its whole lifetime (and preload lists for longer),
-# so it is switched on by whoever knows the domain answers HTTPS everywhere.
-SECURE_HSTS_SECONDS = int(os.environ.get("VIETFRONT_HSTS_SECONDS", "0"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VIETFRONT_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("VIETFRONT_HSTS_PRELOAD", False)
+# HSTS follows the redirect: with DEBUG=0 the site answers only HTTPS, so by default browsers
+# are told so for a year, subdomains included and preload-eligible (what `check --deploy` asks
+# for). Browsers remember it: an installation whose subdomains still answer plain HTTP sets
+# VIETFRONT_HSTS_INCLUDE_SUBDOMAINS=0 and VIETFRONT_HSTS_PRELOAD=0 before its first deploy;
+# VIETFRONT_HSTS_SECONDS=0 switches HSTS off.
+SECURE_HSTS_SECONDS = int(os.environ.get("VIETFRONT_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VIETFRONT_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("VIETFRONT_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):

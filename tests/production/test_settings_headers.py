@@ -44,6 +44,16 @@ def test_check_deploy_is_clean_with_the_production_environment():
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_is_clean_with_debug_off_and_nothing_else_set():
+    """The defaults of DEBUG=0 are production's: HTTPS redirect, secure cookies, HSTS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIETFRONT_") and k not in {
+        "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}}
+    env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="mattran.example.vn")
+    result = check_deploy(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
 def test_check_deploy_fails_without_hsts_and_ssl_redirect():
     result = check_deploy(production_env(VIETFRONT_HSTS_SECONDS="0", VIETFRONT_SECURE_SSL_REDIRECT="0"))
     assert result.returncode == 1
