@@ -24,7 +24,7 @@ from pages.models import Post
 
 from . import services
 from .forms import ProposeForm, ReasonForm, SpreadForm
-from .models import Delivery, Direction, Spread
+from .models import Delivery, Direction, Spread, SpreadState
 from .selectors import reach, spread_counts, spread_rows
 from .states import VISIBLE, DeliveryState
 
@@ -94,7 +94,7 @@ class SpreadAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
     def send_view(self, request: HttpRequest) -> HttpResponse:
         _staff(request)
-        post = Post.objects.published().select_related("unit").filter(pk=_int(request.GET.get("post"))).first()
+        post = services.spreadable_posts().select_related("unit").filter(pk=_int(request.GET.get("post"))).first()
         senders = self._senders(request, post) if post is not None else OrgUnit.objects.none()
         if post is None or not senders.exists():
             raise Http404("No such post.")
@@ -151,7 +151,7 @@ class SpreadAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     # --- figures (the dashboard's tables and exports) -----------------------------------------
     def figures_view(self, request: HttpRequest) -> HttpResponse:
         """Reach, confirmations and declines per spread; proposals sent and accepted per unit;
-        inside the units where the user holds a role. ``?xuat=csv|xlsx&bang=spreads|proposals``
+        inside the units where the user holds a role. ``?xuat=csv|xlsx&bang=lan-toa|de-xuat``
         downloads a table."""
         from rollout.exports import file_response
 
@@ -162,8 +162,8 @@ class SpreadAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         perms = (Perm.EDIT, Perm.APPROVE, Perm.ADMIN)
         tables = {
-            "spreads": lambda: spreads_table(scope=request_scope_q(request, *perms, unit_ref="from_unit__")),
-            "proposals": lambda: proposals_table(scope=request_scope_q(request, *perms, unit_ref="spread__from_unit__")),
+            "lan-toa": lambda: spreads_table(scope=request_scope_q(request, *perms, unit_ref="from_unit__")),
+            "de-xuat": lambda: proposals_table(scope=request_scope_q(request, *perms, unit_ref="spread__from_unit__")),
         }
         fmt, key = request.GET.get("xuat", ""), request.GET.get("bang", "")
         if fmt or key:
@@ -204,6 +204,7 @@ class SpreadAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request), "opts": self.opts, "spread": spread, "original": spread,
             "counts": [(s, s.label, counts[s.value]) for s in DeliveryState], "state": state,
             "rows": list(spread_rows(spread=spread, state=state, limit=200)), "reach": reach(spread=spread),
+            "ahead": spread.state != SpreadState.WITHDRAWN and not Post.objects.published().filter(pk=spread.post_id).exists(),
             "written": sum(counts.values()), "reason_form": reason_form,
             "title": gettext("Tiến độ lan tỏa: %(t)s") % {"t": spread.post.title},
         })

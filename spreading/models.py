@@ -54,6 +54,9 @@ class Spread(models.Model):
         _("tình trạng"), max_length=12, choices=SpreadState.choices, default=SpreadState.RUNNING, db_index=True
     )
     targeted = models.PositiveIntegerField(_("số trang nhắm tới"), default=0)
+    # Units in the chosen scope without an active community page: not targets (there is no page
+    # to show the post on), counted apart so that the failures stay the real ones.
+    without_page = models.PositiveIntegerField(_("đơn vị chưa có trang"), default=0)
     note = models.TextField(_("ghi chú"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người gửi"), on_delete=models.SET_NULL, null=True,
@@ -122,6 +125,7 @@ class SpreadEvent(models.Model):
         DECLINE = "decline", _("Từ chối")
         WITHDRAW = "withdraw", _("Thu hồi")
         RETRY = "retry", _("Gửi lại các trang lỗi")
+        RESEND = "resend", _("Lan tỏa lại đến trang đã thu hồi")
 
     spread = models.ForeignKey(Spread, on_delete=models.CASCADE, related_name="events")
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, null=True, blank=True, related_name="events")

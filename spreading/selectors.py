@@ -45,7 +45,7 @@ def spread_figures(*, scope: Q, limit: int = 1000) -> list[Spread]:
     rows = list(
         Spread.objects.filter(scope, direction=Direction.DOWN)
         .select_related("post", "from_unit")
-        .only("id", "created_at", "targeted", "state", "from_unit__name", "from_unit__path", "post__title",
+        .only("id", "created_at", "targeted", "without_page", "state", "from_unit__name", "from_unit__path", "post__title",
               "post__live_revision_id", "post__published_at", "post__unit_id")
         .annotate(visible=n(*VISIBLE), confirmed=n(DeliveryState.CONFIRMED), declined=n(DeliveryState.DECLINED),
                   failed=n(DeliveryState.FAILED), withdrawn_n=n(DeliveryState.WITHDRAWN))

@@ -16,16 +16,17 @@ from functools import partial
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels import services as channel_services
 from orgunits.managers import interval_q
 from orgunits.models import OrgUnit, UnitKind
 from orgunits.roles import Perm
 from orgunits.selectors import user_has_unit_perm
 from pages.cache import bump_pages
-from pages.models import PageStatus, Post
+from pages.models import PageStatus, Post, PostStatus
 from vietfront.tasks import enqueue
 
 from . import notifications
@@ -57,6 +58,21 @@ def _is_live(post: Post) -> bool:
     return Post.objects.published().filter(pk=post.pk).exists()
 
 
+#: Posts approved for publication but not live yet may be spread ahead: their targets show
+#: them from the moment they go live (a target's page lists live posts only).
+AHEAD = (PostStatus.APPROVED, PostStatus.SCHEDULED)
+
+
+def spreadable_posts() -> QuerySet[Post]:
+    """Posts that may be spread down: live ones, and those approved for publication."""
+    # The condition of ``Post.objects.published()``, inline: an OR with a subquery on posts would scan.
+    return Post.objects.filter(Q(status__in=AHEAD) | Q(live_revision__isnull=False, published_at__lte=timezone.now()))
+
+
+def _is_spreadable(post: Post) -> bool:
+    return spreadable_posts().filter(pk=post.pk).exists()
+
+
 def _move_rows(rows: QuerySet[Delivery], action: str, to_state: str, **fields) -> int:
     """The one writer of ``Delivery.state``: a conditional update from the action's source
     states, so a row already moved (by a second worker, a second click) is left alone."""
@@ -73,12 +89,18 @@ def _bump_after_commit(paths: Iterable[str]) -> None:
 
 
 def target_units(*, spread: Spread) -> QuerySet[OrgUnit]:
-    """The active units below the sender that the spread aims at (never the post's own)."""
+    """The units below the sender that the spread aims at: those with an active page (never
+    the post's own unit)."""
+    if spread.direction == Direction.UP:
+        return OrgUnit.objects.filter(pk__in=spread.unit_ids)
+    return scope_units(spread=spread).filter(page__status=PageStatus.ACTIVE)
+
+
+def scope_units(*, spread: Spread) -> QuerySet[OrgUnit]:
+    """Every active unit in the spread's chosen scope, with a page or not."""
     sender = spread.from_unit
     below = interval_q(sender.tree_id, sender.lft + 1, sender.rght)
     qs = OrgUnit.objects.filter(below, is_active=True).exclude(pk=spread.post.unit_id)
-    if spread.direction == Direction.UP:
-        return OrgUnit.objects.filter(pk__in=spread.unit_ids)
     if spread.scope == Scope.KINDS:
         qs = qs.filter(kind__in=spread.kinds)
     elif spread.scope == Scope.UNITS and spread.kinds:
@@ -111,8 +133,9 @@ def spread_down(
     from_unit = OrgUnit.objects.get(pk=from_unit.pk)  # fresh tree fields
     if not _may_send(by, from_unit):
         raise PermissionDenied(_("Bạn không có quyền lan tỏa bài viết từ đơn vị này."))
-    if not _is_live(post):
-        raise SpreadError(_("Chỉ lan tỏa được bài viết đang hiển thị công khai."), code="not_live")
+    if not _is_spreadable(post):
+        raise SpreadError(_("Chỉ lan tỏa được bài viết đang hiển thị công khai hoặc đã được duyệt để đăng."),
+                          code="not_live")
     accepted = Delivery.objects.filter(post=post, unit=from_unit, state__in=VISIBLE).exists()
     if post.unit_id != from_unit.pk and not accepted:
         raise SpreadError(_("Đơn vị chỉ lan tỏa được bài của mình hoặc bài đã nhận từ cấp dưới."), code="not_own")
@@ -135,12 +158,14 @@ def spread_down(
     with transaction.atomic():
         spread = Spread(post=post, from_unit=from_unit, direction=Direction.DOWN, scope=scope, kinds=kinds,
                         unit_ids=unit_ids, ask_confirmation=ask_confirmation, note=note.strip(), created_by=by)
-        spread.targeted = target_units(spread=spread).count()
+        in_scope = scope_units(spread=spread).aggregate(
+            n=Count("pk"), with_page=Count("pk", filter=Q(page__status=PageStatus.ACTIVE)))
+        spread.targeted, spread.without_page = in_scope["with_page"], in_scope["n"] - in_scope["with_page"]
         if spread.targeted == 0:
-            raise SpreadError(_("Không có trang nào trong phạm vi đã chọn."), code="empty")
+            raise SpreadError(_("Không có trang cộng đồng đang hoạt động nào trong phạm vi đã chọn."), code="empty")
         spread.save()
         _event(spread, SpreadEvent.Action.SPREAD, by=by, scope=scope, kinds=kinds, unit_ids=unit_ids,
-               targeted=spread.targeted)
+               targeted=spread.targeted, without_page=spread.without_page)
         transaction.on_commit(partial(_enqueue_deliver, spread.pk))
     return spread
 
@@ -171,7 +196,8 @@ def spread_deliver(*, spread_id: int, chunk_size: int = CHUNK_SIZE) -> int:
 
 def _materialise(spread: Spread, *, chunk_size: int) -> None:
     """One "queued" row per target, inserted in chunks by unit id; a target that already has a
-    row for this post (from this spread or any other) keeps it and gets no second one."""
+    row for this post (from this spread or any other) keeps it and gets no second one, except a
+    row withdrawn with an earlier spread, which this one takes over."""
     targets = target_units(spread=spread).order_by("pk").values_list("pk", flat=True)
     last = 0
     while True:
@@ -184,6 +210,13 @@ def _materialise(spread: Spread, *, chunk_size: int) -> None:
              for pk in ids],
             ignore_conflicts=True, batch_size=chunk_size,
         )
+        with transaction.atomic():
+            resent = _move_rows(
+                Delivery.objects.filter(post_id=spread.post_id, unit_id__in=ids).exclude(spread_id=spread.pk),
+                DeliveryAction.RESEND, D.QUEUED, spread_id=spread.pk, error="", reason="", decided_by=None,
+            )
+            if resent:
+                _event(spread, SpreadEvent.Action.RESEND, by=None, resent=resent)
         last = ids[-1]
 
 
@@ -197,15 +230,19 @@ def _deliver_chunk(spread: Spread, *, chunk_size: int) -> int | None:
     # Read first, then update by literal ids: an UPDATE whose condition went through a join
     # becomes "id IN (subquery)", and PostgreSQL re-checks only that, from the old snapshot,
     # after waiting for another worker's lock, so both workers would move the same rows.
-    ready = dict(Delivery.objects.filter(pk__in=ids, unit__page__status=PageStatus.ACTIVE)
-                 .values_list("pk", "unit__path"))
+    ready = {pk: (unit_id, path) for pk, unit_id, path in
+             Delivery.objects.filter(pk__in=ids, unit__page__status=PageStatus.ACTIVE)
+             .values_list("pk", "unit_id", "unit__path")}
     with transaction.atomic():
         moved = _move_rows(Delivery.objects.filter(pk__in=list(ready)), DeliveryAction.DELIVER, shown, error="")
+        # A page closed since the spread was sent: the row fails and can be retried.
         moved += _move_rows(Delivery.objects.filter(pk__in=[pk for pk in ids if pk not in ready]),
                             DeliveryAction.DELIVER, D.FAILED,
                             error=_("Đơn vị chưa có trang cộng đồng đang hoạt động."))
-        if shown == D.SHOWN:
-            _bump_after_commit(ready.values())
+        if shown == D.SHOWN and ready:
+            _bump_after_commit(path for _unit, path in ready.values())
+            channel_services.deliveries_on_spread(post_id=spread.post_id,
+                                                  unit_ids=[unit for unit, _path in ready.values()])
     return moved
 
 
@@ -261,7 +298,8 @@ def spread_withdraw(*, spread: Spread, by: AbstractBaseUser, reason: str = "") -
         if spread.state == SpreadState.WITHDRAWN:
             raise SpreadError(_("Đợt lan tỏa đã bị thu hồi."), code="withdrawn")
         rows = spread.deliveries.filter(state__in=OPEN)
-        paths = list(rows.filter(state__in=VISIBLE).values_list("unit__path", flat=True))
+        visible = list(rows.filter(state__in=VISIBLE).values_list("unit_id", "unit__path"))
+        paths = [path for _unit, path in visible]
         ended = _move_rows(rows, DeliveryAction.WITHDRAW, D.WITHDRAWN)
         spread.state = SpreadState.WITHDRAWN
         spread.withdrawn_at = timezone.now()
@@ -269,6 +307,8 @@ def spread_withdraw(*, spread: Spread, by: AbstractBaseUser, reason: str = "") -
         spread.save(update_fields=["state", "withdrawn_at", "withdraw_reason"])
         _event(spread, SpreadEvent.Action.WITHDRAW, by=by, reason=reason.strip(), ended=ended)
         _bump_after_commit(paths)
+        if visible:
+            channel_services.deliveries_on_unspread(post_id=spread.post_id, unit_ids=[u for u, _p in visible])
     return ended
 
 
@@ -292,8 +332,13 @@ def post_propose(*, post: Post, to_unit: OrgUnit, by: AbstractBaseUser, note: st
                 ask_confirmation=True, targeted=1, note=note.strip(), created_by=by, state=SpreadState.DONE,
                 finished_at=timezone.now(),
             )
-            delivery = Delivery.objects.create(spread=spread, post=post, unit=to_unit, state=D.AWAITING,
-                                               changed_at=timezone.now())
+            # A proposal the proposer withdrew may be made again: the new one takes its row over.
+            if _move_rows(Delivery.objects.filter(post=post, unit=to_unit), DeliveryAction.RESEND, D.AWAITING,
+                          spread=spread, reason="", error="", decided_by=None):
+                delivery = Delivery.objects.get(post=post, unit=to_unit)
+            else:
+                delivery = Delivery.objects.create(spread=spread, post=post, unit=to_unit, state=D.AWAITING,
+                                                   changed_at=timezone.now())
             _event(spread, SpreadEvent.Action.PROPOSE, by=by, delivery=delivery, to_unit=to_unit.pk)
             transaction.on_commit(partial(notifications.notify_proposed, delivery_id=delivery.pk))
     except IntegrityError:
@@ -325,6 +370,7 @@ def delivery_confirm(*, delivery: Delivery, by: AbstractBaseUser) -> Delivery:
             raise SpreadError(_("Bài này không ở trạng thái chờ xác nhận."), code="illegal")
         _event(delivery.spread, SpreadEvent.Action.CONFIRM, by=by, delivery=delivery)
         _bump_after_commit([delivery.unit.path])
+        channel_services.deliveries_on_spread(post_id=delivery.post_id, unit_ids=[delivery.unit_id])
         transaction.on_commit(partial(notifications.notify_decided, delivery_id=delivery.pk))
     delivery.refresh_from_db()
     return delivery
@@ -345,6 +391,7 @@ def delivery_decline(*, delivery: Delivery, by: AbstractBaseUser, reason: str) -
         _event(delivery.spread, SpreadEvent.Action.DECLINE, by=by, delivery=delivery, reason=reason.strip())
         if was_visible:
             _bump_after_commit([delivery.unit.path])
+            channel_services.deliveries_on_unspread(post_id=delivery.post_id, unit_ids=[delivery.unit_id])
         transaction.on_commit(partial(notifications.notify_decided, delivery_id=delivery.pk))
     delivery.refresh_from_db()
     return delivery

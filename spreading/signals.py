@@ -1,5 +1,6 @@
 """Cache upkeep (infrastructure only): a post that stops or starts being live must leave or
-reach the cached pages of every unit it was spread to, in one cache write."""
+reach the cached pages of every unit it was spread to, in one cache write. And the channels'
+question: which units' pages carry a post besides its own."""
 
 from __future__ import annotations
 
@@ -24,5 +25,30 @@ def post_saved(sender, instance: Post, update_fields=None, **kwargs) -> None:
         bump_pages(paths)
 
 
+def posts_published(sender, post_ids: list[int], **kwargs) -> None:
+    """The publishing sweep's bulk form of ``post_saved``: one query and one cache write."""
+    from .models import Delivery
+    from .states import VISIBLE
+
+    paths = list(
+        Delivery.objects.filter(post_id__in=post_ids, state__in=VISIBLE).values_list("unit__path", flat=True).distinct()
+    )
+    if paths:
+        bump_pages(paths)
+
+
+def units_carrying(sender, post_id: int, **kwargs) -> list[int]:
+    """For the channels: the units whose pages show the post through spreading."""
+    from .models import Delivery
+    from .states import VISIBLE
+
+    return list(Delivery.objects.filter(post_id=post_id, state__in=VISIBLE).values_list("unit_id", flat=True))
+
+
 def connect() -> None:
+    from channels.signals import units_carrying_post
+    from moderation.signals import posts_published as moderation_posts_published
+
     post_save.connect(post_saved, sender=Post, dispatch_uid="spreading.post_saved")
+    moderation_posts_published.connect(posts_published, dispatch_uid="spreading.posts_published")
+    units_carrying_post.connect(units_carrying, dispatch_uid="spreading.units_carrying")

@@ -22,6 +22,7 @@ class DeliveryAction(models.TextChoices):
     DECLINE = "decline", _("Từ chối")
     WITHDRAW = "withdraw", _("Thu hồi")
     RETRY = "retry", _("Gửi lại")
+    RESEND = "resend", _("Lan tỏa lại sau khi thu hồi")
 
 
 D = DeliveryState
@@ -39,6 +40,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     DeliveryAction.DECLINE: (frozenset({D.AWAITING, D.SHOWN}), frozenset({D.DECLINED})),
     DeliveryAction.WITHDRAW: (OPEN, frozenset({D.WITHDRAWN})),
     DeliveryAction.RETRY: (frozenset({D.FAILED}), frozenset({D.QUEUED})),
+    # A withdrawn row is the one place a target may carry the post again: a new spread (or a
+    # new proposal) takes the row over, so the target still has one row and one appearance.
+    DeliveryAction.RESEND: (frozenset({D.WITHDRAWN}), frozenset({D.QUEUED, D.AWAITING})),
 }
 
 

@@ -83,22 +83,34 @@ def test_an_editor_who_may_see_the_progress_may_not_withdraw(client, world, edit
 def test_send_through_the_form_then_progress_retry_and_withdraw(
     client, tree, world, approver_hanoi, django_capture_on_commit_callbacks
 ):
+    from pages import services as page_services
+    from pages.models import PageStatus
+
     client.force_login(approver_hanoi)
     post = live(world["post"].page, "Hà Nội gửi thư chúc mừng")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):  # sent; the worker runs below
         response = client.post(reverse("admin:spreading_spread_send") + f"?post={post.pk}", {
             "from_unit": tree.hanoi.pk, "scope": "kinds", "kinds": ["commune"],
         })
     spread = Spread.objects.get(post=post)
     assert response.status_code == 302 and response["Location"] == urls({**world, "spread": spread})["progress"]
+    services._materialise(spread, chunk_size=100)  # the rows are written, then a page closes
+    phucxa = world["post"].page.__class__.objects.get(unit=tree.phucxa)
+    page_services.page_set_status(page=phucxa, status=PageStatus.SUSPENDED, by=None, reason="Tạm dừng")
+    services.spread_deliver(spread_id=spread.pk)  # Phúc Xá's page closed in between
     page = client.get(response["Location"]).content.decode()
-    assert 'data-state="shown"><a href="?state=shown">Đang hiển thị<strong>2</strong>' in page
+    assert 'data-state="shown"><a href="?state=shown">Đang hiển thị<strong>1</strong>' in page
     assert 'data-state="failed"><a href="?state=failed">Lỗi<strong>1</strong>' in page
+    # Láng Thượng has no page: not a target, not a failure, said apart.
+    assert ('<p id="spread-without-page">1 đơn vị trong phạm vi đã chọn chưa có trang cộng đồng đang hoạt động '
+            'nên không được gửi.</p>') in page
     failed = client.get(response["Location"] + "?state=failed").content.decode()
-    assert "Phường Láng Thượng" in failed and "Phường Phúc Xá" not in failed
+    assert "Phường Phúc Xá" in failed and "Phường Văn Miếu" not in failed.split('id="spread-rows"')[1]
+    page_services.page_set_status(page=phucxa, status=PageStatus.ACTIVE, by=None, reason="Mở lại")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(response["Location"], {"action": "retry"})
-    assert Delivery.objects.get(spread=spread, unit=tree.langthuong).state == D.FAILED  # still no page
+    assert Delivery.objects.get(spread=spread, unit=tree.phucxa).state == D.SHOWN
+    assert not Delivery.objects.filter(spread=spread, unit=tree.langthuong).exists()
     client.post(response["Location"], {"action": "withdraw", "reason": "Nhầm"})
     assert set(spread.deliveries.values_list("state", flat=True)) == {D.WITHDRAWN}
 
@@ -158,18 +170,18 @@ def test_figures_per_spread_and_per_unit_with_exports(
     client.force_login(approver_hanoi)
     with django_assert_max_num_queries(12):
         page = client.get(url).content.decode()
-    spreads = page[page.index('id="table-spreads"'):page.index('id="table-proposals"')]
-    # targeted 2, showing 0 (one declined, one failed: Láng Thượng has no page), 0%
-    assert '<td class="t-int">2</td><td class="t-int">0</td><td class="t-pct">0,0</td>' in spreads
-    assert '<td class="t-int">0</td><td class="t-int">1</td><td class="t-int">1</td><td class="t-int">0</td>' in spreads
-    proposals = page[page.index('id="table-proposals"'):]
+    spreads = page[page.index('id="table-lan-toa"'):page.index('id="table-de-xuat"')]
+    # targeted 1 (Láng Thượng has no page: counted apart), showing 0 (declined), 0%
+    assert '<td class="t-int">1</td><td class="t-int">1</td><td class="t-int">0</td><td class="t-pct">0,0</td>' in spreads
+    assert '<td class="t-int">0</td><td class="t-int">1</td><td class="t-int">0</td><td class="t-int">0</td>' in spreads
+    proposals = page[page.index('id="table-de-xuat"'):]
     assert "Phường Văn Miếu Quốc Tử Giám" in proposals
     assert '<td class="t-int">1</td><td class="t-int">1</td><td class="t-int">0</td><td class="t-int">0</td>' in proposals
-    csv = client.get(url + "?xuat=csv&bang=spreads")
+    csv = client.get(url + "?xuat=csv&bang=lan-toa")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     assert world["post"].title in csv.content.decode("utf-8-sig")
-    assert client.get(url + "?xuat=xlsx&bang=proposals").status_code == 200
-    assert client.get(url + "?xuat=pdf&bang=spreads").status_code == 404
+    assert client.get(url + "?xuat=xlsx&bang=de-xuat").status_code == 200
+    assert client.get(url + "?xuat=pdf&bang=lan-toa").status_code == 404
     client.force_login(approver_bacninh)  # another province sees none of it
     other = client.get(url).content.decode()
     assert world["post"].title not in other and "Phường Văn Miếu" not in other

@@ -21,10 +21,10 @@ def test_two_workers_at_once_leave_one_row_per_target(
     spread = services.spread_down(post=hanoi_post, from_unit=tree.hanoi, by=approver_hanoi)
     results = race(*[lambda: services.spread_deliver(spread_id=spread.pk, chunk_size=chunk_size)] * 3)
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert sum(results) == 5  # each row moved out of "queued" by exactly one of them
+    assert sum(results) == 4  # each row moved out of "queued" by exactly one of them
     rows = Delivery.objects.filter(post=hanoi_post)
-    assert rows.count() == 5 and rows.values("unit").distinct().count() == 5
-    assert rows.filter(state=D.SHOWN).count() == 4 and rows.filter(state=D.FAILED).count() == 1
+    assert rows.count() == 4 and rows.values("unit").distinct().count() == 4
+    assert rows.filter(state=D.SHOWN).count() == 4 and not rows.exclude(state=D.SHOWN).exists()
     spread.refresh_from_db()
     assert spread.state == SpreadState.DONE
     assert SpreadEvent.objects.filter(spread=spread, action="finish").count() == 1
