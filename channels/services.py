@@ -14,6 +14,7 @@ import datetime
 import logging
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
@@ -32,6 +33,7 @@ from .clients.base import ChannelError, RetryableError, TokenExpired, Uncertain
 from .conf import setting
 from .content import ContentRefused, content_for
 from .models import ChannelConnection, ChannelDelivery, ConnectionStatus, DeliveryState, Platform
+from .signals import units_carrying_post
 
 logger = logging.getLogger(__name__)
 S = DeliveryState
@@ -141,19 +143,48 @@ def _with_token(connection: ChannelConnection, call):
 # --- publishing out ------------------------------------------------------------------------
 def deliveries_on_publish(*, post_id: int) -> None:
     """For moderation's publish path, inside its transaction: after commit, one delivery per
-    active channel of the post's unit is created and sent. Nothing happens without channels."""
+    active channel of every unit whose page carries the post (its own, and those it was spread
+    to) is created and sent. Nothing happens without channels."""
     transaction.on_commit(partial(_start, post_id))
 
 
-def _start(post_id: int) -> None:
+def deliveries_on_publish_many(*, post_ids: list[int]) -> None:
+    """``deliveries_on_publish`` for the posts of a publishing sweep: one callback after commit.
+    Without any active channel in the country that is one query for them all; with channels,
+    each post is prepared as a single publication would be."""
+    transaction.on_commit(partial(_start_many, list(post_ids)))
+
+
+def _start_many(post_ids: list[int]) -> None:
+    if not ChannelConnection.objects.filter(status=ConnectionStatus.ACTIVE).exists():
+        return
+    for post_id in post_ids:
+        _start(post_id)
+
+
+def deliveries_on_spread(*, post_id: int, unit_ids: Iterable[int]) -> None:
+    """For spreading, inside its transaction: the post now shows on these units' pages, so
+    their channels carry it too (once it is live; a post spread ahead waits for its publication)."""
+    transaction.on_commit(partial(_start, post_id, frozenset(unit_ids)))
+
+
+def _start(post_id: int, unit_ids: frozenset[int] | None = None) -> None:
     from .tasks import deliver_task
 
-    for delivery_id in deliveries_prepare(post_id=post_id):
+    for delivery_id in deliveries_prepare(post_id=post_id, unit_ids=unit_ids):
         enqueue(deliver_task, delivery_id)
 
 
-def deliveries_prepare(*, post_id: int) -> list[int]:
+def _carrying_units(post: Post) -> set[int]:
+    units = {post.unit_id}
+    for _receiver, ids in units_carrying_post.send(sender=Post, post_id=post.pk):
+        units.update(ids or ())
+    return units
+
+
+def deliveries_prepare(*, post_id: int, unit_ids: Iterable[int] | None = None) -> list[int]:
     """Ensure a delivery row per active channel of a live post; the ids waiting to be sent.
+    ``unit_ids`` narrows it to those units' channels (default: every unit carrying the post).
 
     A post published again (after a withdrawal, or after content was refused) is sent again."""
     post = (
@@ -162,8 +193,9 @@ def deliveries_prepare(*, post_id: int) -> list[int]:
     )
     if post is None:
         return []
+    units = _carrying_units(post) if unit_ids is None else set(unit_ids)
     connections = list(
-        ChannelConnection.objects.filter(unit_id=post.unit_id, status=ConnectionStatus.ACTIVE).values_list("pk", flat=True)
+        ChannelConnection.objects.filter(unit_id__in=units, status=ConnectionStatus.ACTIVE).values_list("pk", flat=True)
     )
     if not connections:
         return []
@@ -310,13 +342,22 @@ def deliveries_on_removal(*, post_id: int) -> None:
     transaction.on_commit(partial(deliveries_remove, post_id=post_id))
 
 
-def deliveries_remove(*, post_id: int) -> int:
-    """Cancel what was not sent yet; delete what was posted. Returns the removals started."""
+def deliveries_on_unspread(*, post_id: int, unit_ids: Iterable[int]) -> None:
+    """For spreading's withdrawal and a target's decline: those units' channels let go of it."""
+    transaction.on_commit(partial(deliveries_remove, post_id=post_id, unit_ids=frozenset(unit_ids)))
+
+
+def deliveries_remove(*, post_id: int, unit_ids: Iterable[int] | None = None) -> int:
+    """Cancel what was not sent yet; delete what was posted (on the channels of ``unit_ids``
+    only, when given). Returns the removals started."""
     from .tasks import remove_task
 
     now = timezone.now()
-    ChannelDelivery.objects.filter(post_id=post_id, state=S.PENDING).update(state=S.CANCELLED, updated_at=now)
-    ids = list(ChannelDelivery.objects.filter(post_id=post_id, state=S.POSTED).values_list("pk", flat=True))
+    rows = ChannelDelivery.objects.filter(post_id=post_id)
+    if unit_ids is not None:
+        rows = rows.filter(connection__unit_id__in=list(unit_ids))
+    rows.filter(state=S.PENDING).update(state=S.CANCELLED, updated_at=now)
+    ids = list(rows.filter(state=S.POSTED).values_list("pk", flat=True))
     ChannelDelivery.objects.filter(pk__in=ids, state=S.POSTED).update(state=S.REMOVING, claim="", updated_at=now)
     for delivery_id in ids:
         enqueue(remove_task, delivery_id)
