@@ -12,8 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from channels.reports import channel_reach_table
+from orgunits.managers import subtree_q
 from orgunits.models import OrgUnit, UnitKind
 from pages.models import PageStatus
+from spreading.reports import proposals_table, spreads_table
 
 from . import charts, geo
 from .models import Condition
@@ -331,7 +334,18 @@ def dashboard_tables(d: Dashboard) -> dict[str, Table]:
     if d.children:
         tables.append(children_table(d))
     tables += [weekly_table(d), monthly_table(d), approval_table(d), queue_table(d), timeline_table(d)]
+    tables += reach_tables(d)
     return {t.key: t for t in tables}
+
+
+def reach_tables(d: Dashboard) -> list[Table]:
+    """How far the subtree's posts travel: spreads down, proposals up, and the channels."""
+    root = d.root
+    return [
+        spreads_table(scope=subtree_q(root, "from_unit__")),
+        proposals_table(scope=subtree_q(root, "spread__from_unit__")),
+        channel_reach_table(scope=subtree_q(root, "connection__unit__")),
+    ]
 
 
 #: Lazy: the module is imported once, the titles are translated per request.
