@@ -153,3 +153,39 @@ def wait_until(predicate, *, timeout: float, what: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"{what}: not within {timeout}s")
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (a Celery worker's pool)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@contextlib.contextmanager
+def row_locked(table: str, row_id: int):
+    """A row of ``table`` locked from a connection of its own, until the block ends (a probe of
+    the other backends needs fresh statistics, which one transaction would freeze)."""
+    import psycopg2
+    from django.db import connection
+
+    db = connection.settings_dict
+    holder = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1",
+                              port=db["PORT"] or 5432)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [row_id])  # noqa: S608 - a test's table name
+            yield
+        holder.rollback()
+    finally:
+        holder.close()
+
+
+def backend_waiting_on_lock() -> bool:
+    """A backend other than ours waits for a lock: the worker is inside the locked step."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0

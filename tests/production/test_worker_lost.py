@@ -5,54 +5,29 @@ and state check make the second run the only one that writes."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
-from pathlib import Path
 
-import psycopg2
 import pytest
-from django.db import connection
 
 from moderation import services
 from moderation.models import AuditEntry
 from pages.models import Post, PostStatus
 from tests.moderation.workflow_fixtures import *  # noqa: F403
 
-from .support import celery_worker, mails_sent, needs_redis_server, private_redis, wait_until
+from .support import (
+    backend_waiting_on_lock,
+    celery_worker,
+    children,
+    mails_sent,
+    needs_redis_server,
+    private_redis,
+    row_locked,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
-
-
-def children(pid: int) -> list[int]:
-    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
-@contextlib.contextmanager
-def row_locked(post_id: int):
-    """The post's row locked from a connection of its own (the probe below needs fresh
-    statistics, which one transaction would freeze)."""
-    db = connection.settings_dict
-    holder = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1",
-                              port=db["PORT"] or 5432)
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT id FROM pages_post WHERE id = %s FOR UPDATE", [post_id])
-            yield
-        holder.rollback()
-    finally:
-        holder.close()
-
-
-def publisher_waiting_on_lock(post_id: int) -> bool:
-    """A backend other than ours waits for a lock while publishing: the worker is mid-publish."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def test_worker_killed_mid_publish_publishes_once_and_mails_once(
@@ -65,9 +40,9 @@ def test_worker_killed_mid_publish_publishes_once_and_mails_once(
         services.post_approve(post=post, by=people.approver)  # "now": the publish task is queued
         assert Post.objects.get(pk=post.pk).status == PostStatus.SCHEDULED
         with celery_worker(tmp_path, broker_url=redis.url, beat=False) as worker:
-            with row_locked(post.pk):
+            with row_locked("pages_post", post.pk):
                 # The worker's publish blocks inside its transaction, on the row we hold.
-                wait_until(lambda: publisher_waiting_on_lock(post.pk), timeout=30, what="worker mid-publish")
+                wait_until(backend_waiting_on_lock, timeout=30, what="worker mid-publish")
                 (child,) = children(worker.pid)
                 os.kill(child, signal.SIGKILL)
                 wait_until(lambda: children(worker.pid) and children(worker.pid) != [child], timeout=20,

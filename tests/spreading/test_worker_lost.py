@@ -4,35 +4,25 @@ and one appearance per target, and one "finished" entry."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 
-import psycopg2
 import pytest
-from django.db import connection
 
 from spreading import services
 from spreading.models import Delivery, Spread, SpreadEvent, SpreadState
 from spreading.states import DeliveryState as D
-from tests.production.support import celery_worker, needs_redis_server, private_redis, wait_until
-from tests.production.test_worker_lost import children, publisher_waiting_on_lock
+from tests.production.support import (
+    backend_waiting_on_lock,
+    celery_worker,
+    children,
+    needs_redis_server,
+    private_redis,
+    row_locked,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
-
-
-@contextlib.contextmanager
-def delivery_locked(delivery_id: int):
-    db = connection.settings_dict
-    holder = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1",
-                              port=db["PORT"] or 5432)
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT id FROM spreading_delivery WHERE id = %s FOR UPDATE", [delivery_id])
-            yield
-        holder.rollback()
-    finally:
-        holder.close()
 
 
 def test_worker_killed_mid_delivery_leaves_one_row_per_target(
@@ -46,9 +36,9 @@ def test_worker_killed_mid_delivery_leaves_one_row_per_target(
         services._materialise(spread, chunk_size=2)
         last = Delivery.objects.filter(spread=spread).order_by("-id").first()
         with celery_worker(tmp_path, broker_url=redis.url, beat=False) as worker:
-            with delivery_locked(last.pk):
+            with row_locked("spreading_delivery", last.pk):
                 # The worker's delivering chunk blocks inside its transaction on the row we hold.
-                wait_until(lambda: publisher_waiting_on_lock(last.pk), timeout=30, what="worker mid-delivery")
+                wait_until(backend_waiting_on_lock, timeout=30, what="worker mid-delivery")
                 (child,) = children(worker.pid)
                 os.kill(child, signal.SIGKILL)
                 wait_until(lambda: children(worker.pid) and children(worker.pid) != [child], timeout=20,
