@@ -203,3 +203,44 @@ def send_daily_digests() -> int:
         )
         sent += 1
     return sent
+
+
+def notify_published_many(*, post_ids: list[int]) -> None:
+    """``notify_published`` for a publishing sweep: one mail per recipient, whatever the number
+    of their posts that went live together (the subject and body of a single publication when
+    there is one). Three queries, then a mail per recipient."""
+    from pages.models import Post
+
+    from .models import Submission
+
+    posts = list(
+        Post.objects.filter(pk__in=post_ids).select_related("created_by", "live_revision", "unit")
+        # What a mail says and where it points: not the bodies of a whole chunk of posts.
+        .only("pk", "title", "slug", "unit__path", "live_revision__title", "created_by__email",
+              "created_by__is_active")
+        .order_by("pk")
+    )
+    submitters = {}
+    for submission in (
+        Submission.objects.filter(post_id__in=post_ids).select_related("submitted_by")
+        .order_by("post_id", "-submitted_at", "-pk")
+    ):
+        submitters.setdefault(submission.post_id, submission.submitted_by)
+    by_recipient: dict[str, list[tuple[str, str]]] = {}
+    for post in posts:
+        title = post.live_revision.title if post.live_revision else post.title
+        item = (title, _link(post.get_absolute_url()))
+        for email in _emails(_post_people(post, submitter=submitters.get(post.pk) or post.created_by)):
+            by_recipient.setdefault(email, []).append(item)
+    for email, items in by_recipient.items():
+        if len(items) == 1:
+            ((title, url),) = items
+            subject = _("[Đã đăng] %(title)s") % {"title": title}
+            body = _("Bài viết “%(title)s” đã đăng công khai: %(url)s") % {"title": title, "url": url}
+        else:
+            subject = _("[Đã đăng] %(n)d bài viết") % {"n": len(items)}
+            # One line per post: a title holding line breaks must not pass for several entries.
+            body = _("Các bài viết sau đã đăng công khai:") + "\n" + "\n".join(
+                f"- {one_line(title)}\n  {url}" for title, url in items
+            )
+        _queue(subject, body, [email])

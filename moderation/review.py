@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orgunits.models import OrgUnit
 from pages.models import Post
+from vietfront.text import search_key
 
 from .rules import ContentForReview, ImageRef, load_context, run_rules
 
@@ -32,14 +33,20 @@ def content_for_review(post: Post) -> ContentForReview:
 
 
 def _duplicate_finder(post: Post, scope: OrgUnit):
-    """Live posts with the same title in ``scope``'s subtree."""
+    """Live posts with the same title in ``scope``'s subtree.
+
+    Found by ``title_key`` (an indexed column; a case-insensitive match on ``title`` alone was a
+    scan of every post), then held to the same title but for case, as before: titles that differ
+    only by tone marks are different words.
+    """
 
     def find(content: ContentForReview):
         matches = (
             Post.objects.in_subtree(scope)
-            .filter(live_revision__isnull=False, title__iexact=content.title)
+            .filter(live_revision__isnull=False, title_key=search_key(content.title), title__iexact=content.title)
             .exclude(pk=post.pk)
-            .only("pk", "title", "slug", "page_id", "unit_id")[:5]
+            .select_related("unit")  # the address needs the unit's path: not a query per match
+            .only("pk", "title", "slug", "page_id", "unit_id", "unit__path")[:5]
         )
         return [(m.title, m.get_absolute_url()) for m in matches]
 

@@ -55,7 +55,8 @@ class RegulationBlocked(WorkflowError):
 # --- helpers ---------------------------------------------------------------------------------
 def _locked(post: Post) -> Post:
     """Re-read the post under a row lock; the caller is inside ``transaction.atomic``."""
-    return Post.objects.select_for_update().select_related("unit").get(pk=post.pk)
+    # The topic and cover with it: the rules and the snapshot read both.
+    return Post.objects.select_for_update(of=("self",)).select_related("unit", "topic", "cover").get(pk=post.pk)
 
 
 def _audit_entry(
@@ -92,12 +93,26 @@ def _target(action: str, current: str) -> str:
 
 def _move(post: Post, action: str, *, actor, reason: str = "", **data) -> str:
     """Apply ``action`` to the locked ``post``: state check, save, audit. Returns the old state."""
-    current = post.status
-    target = _target(action, current)
-    post.status = target
-    post.save(update_fields=["status"])
-    _audit(post=post, actor=actor, action=action, from_state=current, to_state=target, reason=reason, **data)
-    return current
+    return _move_steps(post, [(action, reason, data)], actor=actor)
+
+
+def _move_steps(post: Post, steps: list[tuple[str, str, dict]], *, actor) -> str:
+    """Apply ``(action, reason, data)`` steps in turn to the locked ``post`` (approve, then
+    schedule): each transition checked and audited, the final state written once. Returns the
+    state before the first step."""
+    first = post.status
+    entries = []
+    for action, reason, data in steps:
+        current = post.status
+        post.status = _target(action, current)
+        entries.append(_audit_entry(post=post, actor=actor, action=action, from_state=current,
+                                    to_state=post.status, reason=reason, **data))
+    # The state alone, set-based: ``Post.save`` would re-derive every column (sanitising the
+    # body again) and re-index the live revision, none of which a change of state touches. The
+    # public never reads ``status``, so there is no cache to invalidate either.
+    Post.objects.filter(pk=post.pk).update(status=post.status)
+    AuditEntry.objects.bulk_create(entries)
+    return first
 
 
 def _require(user: AbstractBaseUser, perm: str, unit, message: str) -> None:
@@ -210,8 +225,10 @@ def post_approve(
             submission.findings = findings
             submission.publish_at = when
             submission.save(update_fields=["state", "decided_by", "decided_at", "reason", "findings", "publish_at"])
-            _move(post, Action.APPROVE, actor=by, reason=note, revision=submission.revision.number)
-            _move(post, Action.SCHEDULE, actor=by, publish_at=when.isoformat())
+            _move_steps(post, [
+                (Action.APPROVE, note, {"revision": submission.revision.number}),
+                (Action.SCHEDULE, "", {"publish_at": when.isoformat()}),
+            ], actor=by)
             transaction.on_commit(partial(notifications.notify_decided, submission_id=submission.pk))
             if when <= now:
                 from .tasks import publish_post_task

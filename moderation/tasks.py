@@ -7,14 +7,10 @@ turns a broker outage or a lost worker into a delay, never a loss.
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 from django.db import DatabaseError
 
-from . import notifications, services
-
-logger = logging.getLogger(__name__)
+from . import notifications, publishing, services
 
 
 @shared_task(
@@ -31,14 +27,7 @@ def publish_post_task(self, post_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def publish_due_posts_task() -> int:
-    published = 0
-    for post_id in services.due_post_ids():
-        try:
-            published += services.post_publish(post_id=post_id)
-        except DatabaseError:
-            # One bad row must not stop the sweep; the next sweep retries it.
-            logger.exception("Publishing post %s failed; the next sweep retries", post_id)
-    return published
+    return publishing.posts_publish_due()
 
 
 @shared_task(acks_late=True)

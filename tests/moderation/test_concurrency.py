@@ -76,3 +76,33 @@ def test_publish_twice_at_once_publishes_once(postgres_only, post, people):
     assert post.status == PostStatus.PUBLISHED and post.published_at == due
     assert AuditEntry.objects.filter(post=post, action="publish").count() == 1
     assert [m.subject.startswith("[Đã đăng]") for m in mail.outbox] == [True]
+
+
+def test_two_sweeps_at_once_publish_each_post_once(postgres_only, tree, people):
+    from moderation import publishing
+    from pages.models import PostSearch
+    from tests.moderation.workflow_fixtures import make_post
+
+    when = timezone.now() + datetime.timedelta(minutes=5)
+    ids = []
+    for i in range(24):
+        author = people.editor if i % 2 else people.other_editor
+        post = make_post(tree.dongda if i % 2 else tree.badinh, author, title=f"Bài viết số {i:03d} của quận")
+        services.post_submit(post=post, by=author)
+        services.post_approve(post=post, by=people.approver, publish_at=when)
+        ids.append(post.pk)
+    mail.outbox.clear()
+    due = when + datetime.timedelta(seconds=1)
+    # Small chunks, so that the two sweeps interleave and meet each other's locked rows.
+    results = race(
+        lambda: publishing.posts_publish_due(now=due, chunk=3),
+        lambda: publishing.posts_publish_due(now=due, chunk=3),
+    )
+    assert all(isinstance(r, int) for r in results), results
+    assert sum(results) == len(ids), results
+    assert Post.objects.filter(pk__in=ids, status=PostStatus.PUBLISHED).count() == len(ids)
+    bodies = [m.body for m in mail.outbox if m.subject.startswith("[Đã đăng]")]
+    for i, pk in enumerate(ids):
+        assert AuditEntry.objects.filter(post_id=pk, action="publish").count() == 1
+        assert PostSearch.objects.filter(post_id=pk).count() == 1
+        assert sum(body.count(f"Bài viết số {i:03d} của quận") for body in bodies) == 1
