@@ -164,7 +164,7 @@ class RoleGrantLogAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     list_display = ["at", "action", "role_label", "user_label", "unit_label", "actor_label"]
     list_filter = ["action", "at"]
     search_fields = ["user__username", "actor__username", "unit__name", "unit__code"]
-    list_select_related = ["user", "unit", "actor"]
+    list_select_related = ["user", "group", "unit", "actor"]
     list_per_page = 100
 
     @admin.display(description=_("vai trò"), ordering="role")
@@ -173,7 +173,8 @@ class RoleGrantLogAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("người được phân quyền"), ordering="user__username")
     def user_label(self, obj: RoleGrantLog) -> str:
-        return obj.user.username
+        # Grants carried by a reorganisation may be a group's.
+        return obj.user.username if obj.user_id else obj.group.name
 
     @admin.display(description=_("đơn vị"), ordering="unit__name")
     def unit_label(self, obj: RoleGrantLog) -> str:

@@ -70,6 +70,9 @@ class OrgUnit(MPTTModel):
     )
     # search_key(name + short name): "van mieu" finds "Phường Văn Miếu" with a plain LIKE.
     search_name = models.CharField(max_length=400, blank=True, editable=False)
+    # Set by a reorganisation when dissolved units name this one as successor, so the public
+    # page asks for its predecessors' history only when there is some (no query otherwise).
+    has_predecessors = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
@@ -172,12 +175,24 @@ class RoleGrantLog(models.Model):
     class Action(models.TextChoices):
         GRANT = "grant", _("Cấp quyền")
         REVOKE = "revoke", _("Thu hồi quyền")
+        MOVE = "move", _("Chuyển quyền sang đơn vị kế thừa")
 
     action = models.CharField(_("thao tác"), max_length=8, choices=Action.choices)
     role = models.CharField(_("vai trò"), max_length=32)
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="role_log")
+    # A move (reorganisation) records where the grant came from; ``unit`` is where it went.
+    from_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("từ đơn vị"),
+    )
+    # Exactly one of user and group: grants are held by users or by groups.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_log_received"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="role_log_received",
+    )
+    group = models.ForeignKey(
+        "auth.Group", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("nhóm"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -193,9 +208,16 @@ class RoleGrantLog(models.Model):
         verbose_name = _("nhật ký phân quyền")
         verbose_name_plural = _("nhật ký phân quyền")
         ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="rolegrantlog_user_or_group",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.role} – {self.user} @ {self.unit}"
+        return f"{self.get_action_display()} {self.role} – {self.user or self.group} @ {self.unit}"
 
 
 class UnitImport(models.Model):
@@ -215,3 +237,66 @@ class UnitImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.structure} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Reorganisation(models.Model):
+    """One applied reorganisation (the 2025 reform, or a plan file) and what it did."""
+
+    source = models.CharField(_("nguồn phương án"), max_length=200)
+    effective_on = models.DateField(_("ngày có hiệu lực"))
+    applied_at = models.DateTimeField(_("áp dụng lúc"), auto_now_add=True)
+    # The report as printed by ``manage.py reorganise``: counts and the lists behind them.
+    report = models.JSONField(_("báo cáo"), default=dict)
+
+    class Meta:
+        verbose_name = _("đợt sắp xếp đơn vị")
+        verbose_name_plural = _("các đợt sắp xếp đơn vị")
+        ordering = ["-applied_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.effective_on:%d/%m/%Y})"
+
+
+class GrantReview(models.Model):
+    """A grant left on a dissolved unit because carrying it would widen it: a super admin decides.
+
+    One row per held grant (user or group, role, unit), so a second run of the same
+    reorganisation lists it again without telling its holders twice.
+    """
+
+    class Reason(models.TextChoices):
+        WIDER = "wider", _("Đơn vị kế thừa ở cấp cao hơn")
+        NO_SUCCESSOR = "no_successor", _("Không có đơn vị kế thừa")
+
+    role = models.CharField(_("vai trò"), max_length=32)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="grant_reviews")
+    successor = models.ForeignKey(
+        OrgUnit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("đơn vị kế thừa"),
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    reason = models.CharField(_("lý do"), max_length=16, choices=Reason.choices)
+    reorganisation = models.ForeignKey(Reorganisation, on_delete=models.SET_NULL, null=True, blank=True,
+                                       related_name="grant_reviews")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(_("quyết định lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quyền chờ quyết định sau sắp xếp")
+        verbose_name_plural = _("quyền chờ quyết định sau sắp xếp")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], condition=models.Q(user__isnull=False),
+                                    name="grantreview_one_per_user_grant"),
+            models.UniqueConstraint(fields=["group", "role", "unit"], condition=models.Q(group__isnull=False),
+                                    name="grantreview_one_per_group_grant"),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, group__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False),
+                name="grantreview_user_or_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} – {self.user or self.group} @ {self.unit}"

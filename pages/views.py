@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from orgunits.models import OrgUnit
+from orgunits.reorganise.history import unit_predecessors
 from orgunits.services import resolve_redirect
 from vietfront.escaping import json_for_script
 from vietfront.text import nfc, vi_slugify
@@ -168,7 +169,7 @@ def unit_page(request: HttpRequest, unit_path: str = "") -> HttpResponse:
     template = "public/home.html" if not unit.path else "public/unit.html"
     return render(request, template, _base_context(
         request, ctx=ctx, unit=unit, page=ctx.active_page, any_page=page, own=own, below=below,
-        spread_down=spread_down, spread_up=spread_up,
+        spread_down=spread_down, spread_up=spread_up, unit_history=unit_predecessors(unit),
         feed_url=unit_url(unit.path, "feed_rss"), feed_all_url=unit_url(unit.path, "feed_rss_all"),
         atom_url=unit_url(unit.path, "feed_atom"), archive_url=unit_url(unit.path, "archive"),
         og_image=_og_image(request, page.cover if page and page.cover else None),

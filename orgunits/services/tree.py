@@ -209,6 +209,8 @@ def unit_dissolve(
         unit.dissolved_on = on
         unit.successor = successor
         unit.save(update_fields=["is_active", "dissolved_on", "successor", "updated_at"])
+        if successor is not None:  # its page lists the predecessors ("Trước đây: …")
+            OrgUnit.objects.filter(pk=successor.pk, has_predecessors=False).update(has_predecessors=True)
         return unit
 
 

@@ -126,6 +126,16 @@ def test_merge_moves_children_and_dissolves_with_successor(tree):
     assert tree_findings() == []
 
 
+def test_a_merge_names_the_predecessor_on_the_successors_page(tree, client):
+    from pages.services import page_create
+
+    page_create(unit=tree.badinh, by=None, activate=True)
+    assert "Trước đây" not in client.get(tree.badinh.get_absolute_url()).content.decode()
+    unit_merge(sources=[tree.dongda], into=tree.badinh, on=ON)
+    html = client.get(OrgUnit.objects.get(pk=tree.badinh.pk).get_absolute_url()).content.decode()
+    assert "Trước đây" in html and "Quận Đống Đa" in html
+
+
 def test_dissolve_refused_while_children_are_active(tree):
     with pytest.raises(ValidationError):
         unit_dissolve(unit=tree.dongda, on=ON)
