@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import datetime
 import difflib
-from functools import partial
+from functools import lru_cache, partial
 from html.parser import HTMLParser
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html, strip_tags
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from orgunits.admin_filters import ScopedUnitFilter
@@ -32,13 +35,13 @@ from orgunits.admin_scoping import (
     request_grants,
     request_scope_q,
 )
-from orgunits.models import UnitKind
+from orgunits.models import OrgUnit, UnitKind
 from orgunits.roles import Perm
 from orgunits.selectors import user_has_unit_perm
 from vietfront.people import full_name
 
 from . import services
-from .inbox import inbox_view, time_left
+from .inbox import inbox_view, not_own_q, time_left
 from .models import ApprovalRoute, AuditEntry, NotificationPreference, Revision, Submission, TakedownRequest
 from .routing import approving_unit_for
 
@@ -83,6 +86,63 @@ class PostUnitFilter(ScopedUnitFilter):
 
     def scope_perms(self, model_admin) -> tuple[str, ...]:
         return (Perm.APPROVE,)
+
+    def lookups(self, request, model_admin):
+        # The same choices as ScopedUnitFilter's, in one query: the scope's top level is a
+        # scalar subquery the database evaluates once, not a round trip of its own, and the
+        # shallowest unit listed is at that level.
+        from pages.models import CommunityPage
+
+        with_page = self._scope(request).filter(Exists(CommunityPage.objects.filter(unit=OuterRef("pk"))))
+        top = Subquery(with_page.order_by("level").values("level")[:1])
+        units = list(with_page.filter(level__lte=top + 1).order_by("tree_id", "lft").only("pk", "name", "level"))
+        if not units:
+            return []
+        top_level = min(u.level for u in units)
+        return [(str(u.pk), f"{'· ' * (u.level - top_level)}{u.name}") for u in units]
+
+
+class QueueChangeList(ChangeList):
+    """The queue's rows read only what they show: a title, a unit, a topic, a name, a date and
+    the findings, not the bodies and revision snapshots (kilobytes a row) the joined rows hold."""
+
+    columns = ("revision__title", "post__unit__name", "post__topic__name", "state", "findings", "submitted_at",
+               "submitted_by__username", "submitted_by__first_name", "submitted_by__last_name")
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).only(*self.columns)
+
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        # The page's keys are chosen on the submissions alone (scope, filters, order, slice);
+        # the joins for titles, units and names then run for these rows only, not for every
+        # pending row of the scope before the sort.
+        page = Subquery(self.result_list.values("pk"))
+        self.result_list = list(
+            Submission.objects.filter(pk__in=page).select_related(*self.list_select_related)
+            .only(*self.columns).order_by(*self.queryset.query.order_by)
+        )
+        # One reverse for the page, not one per row: the rows' links differ only by the key.
+        head, tail = reverse("admin:moderation_submission_decide", args=[0]).rsplit("/0/", 1)
+        for row in self.result_list:
+            row.decide_url = f"{head}/{row.pk}/{tail}"
+
+
+class QueuePaginator(Paginator):
+    """On the whole queue (pending, no filter, no search) the rows counted are those the
+    header's badge counts, less the user's own: one query answers both."""
+
+    def __init__(self, *args, request: HttpRequest, whole_queue: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request, self.whole_queue = request, whole_queue
+
+    @cached_property
+    def count(self) -> int:
+        if not self.whole_queue:
+            return super().count
+        totals = self.object_list.aggregate(rows=Count("pk"), waiting=Count("pk", filter=not_own_q(self.request.user)))
+        self.request._inbox_waiting = totals["waiting"]
+        return totals["rows"]
 
 
 class DecisionForm(forms.Form):
@@ -131,8 +191,16 @@ def audit_states(entry: AuditEntry) -> str:
     return ""
 
 
+@lru_cache(maxsize=64)
+def _state_label(state: str, language: str | None) -> str:
+    # ``get_state_display`` rebuilds the choices and translates again for every row.
+    return str(Submission.State(state).label)
+
+
 def _local(value: datetime.datetime | None) -> str:
-    return date_format(timezone.localtime(value), "d/m/Y H:i") if value else "—"
+    # "d/m/Y H:i" in digits only, as ``date_format`` would print it at ten times the cost: a
+    # queue page prints fifty.
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else "—"
 
 
 def _history(post) -> list[dict]:
@@ -204,18 +272,40 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
         extra_context = {"title": _("Hàng chờ duyệt"), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return QueueChangeList
+
+    def get_paginator(self, request: HttpRequest, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # Paging and sorting leave the rows counted as they are; any other parameter filters.
+        whole_queue = set(request.GET) <= {PAGE_VAR, ORDER_VAR}
+        return QueuePaginator(queryset, per_page, orphans, allow_empty_first_page,
+                              request=request, whole_queue=whole_queue)
+
+    def get_queryset(self, request: HttpRequest):
+        """Submissions routed to a unit of the user's scope, as an IN over the scope's units:
+        the database reads those few hundred ids once instead of probing the unit table for
+        every pending submission of the country."""
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        grants = request_grants(request, Perm.APPROVE)
+        return qs if grants.everywhere else qs.filter(approving_unit__in=OrgUnit.objects.filter(grants.q()))
+
     def has_add_permission(self, request: HttpRequest, *args) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def row_cells(self, obj: Submission) -> list[str]:
+        """The row's cells as Django's changelist writes them (``templatetags/queue_list.py``)."""
+        return [format_html('<td class="field-{}">{}</td>', name, getattr(self, name)(obj)) for name in self.list_display]
+
     @admin.display(description=_("bài viết"), ordering="revision__title")
     def post_column(self, obj: Submission) -> str:
         topic = obj.post.topic.name if obj.post.topic_id else "—"
         return format_html(
             '<a class="vf-title" href="{}">{}</a><span class="vf-meta">{} · {}</span>',
-            reverse("admin:moderation_submission_decide", args=[obj.pk]), obj.revision.title, obj.post.unit.name, topic,
+            getattr(obj, "decide_url", None) or reverse("admin:moderation_submission_decide", args=[obj.pk]),
+            obj.revision.title, obj.post.unit.name, topic,
         )
 
     @admin.display(description=_("gửi lúc"), ordering="submitted_at")
@@ -232,7 +322,7 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("trạng thái"), ordering="state")
     def state_column(self, obj: Submission) -> str:
-        return format_html('<span class="vf-state vf-state-{}">{}</span>', obj.state, obj.get_state_display())
+        return format_html('<span class="vf-state vf-state-{}">{}</span>', obj.state, _state_label(obj.state, get_language()))
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

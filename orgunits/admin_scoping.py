@@ -16,19 +16,33 @@ from django.http import HttpRequest
 
 from .models import OrgUnit
 from .roles import Perm
-from .selectors import UnitGrants, unit_grants
+from .selectors import UnitGrants, UserRights, user_rights
+
+
+def request_rights(request: HttpRequest) -> UserRights:
+    """Every right of the request's user, read once per request (one query).
+
+    A change view asks for every button, inline, field and sidebar entry, and the admin's
+    hooks share no other state than the request. The sidebar also asks the admins that are
+    not about units (accounts, sign-in logs, devices), which go to Django's ``ModelBackend``:
+    its per-user caches are filled from the same read, so that it does not read the
+    permission tables again (it fills them itself, with two queries, when they are missing).
+    """
+    rights = request.__dict__.get("_user_rights")
+    if rights is None:
+        user = request.user
+        rights = request._user_rights = user_rights(user=user)
+        if user.is_authenticated and user.is_active and not user.is_superuser:
+            if not hasattr(user, "_user_perm_cache"):
+                user._user_perm_cache = set(rights.user_perms)
+            if not hasattr(user, "_group_perm_cache"):
+                user._group_perm_cache = set(rights.group_perms)
+    return rights
 
 
 def request_grants(request: HttpRequest, perm: str) -> UnitGrants:
-    """Where the request's user holds ``perm``: read once per request from the grant tables.
-
-    A change view asks for every button, inline, field and sidebar entry, and the admin's
-    hooks share no other state than the request.
-    """
-    cache = request.__dict__.setdefault("_unit_grants", {})
-    if perm not in cache:
-        cache[perm] = unit_grants(user=request.user, perm=perm)
-    return cache[perm]
+    """Where the request's user holds ``perm`` (``request_rights``: read once per request)."""
+    return request_rights(request).grants(perm)
 
 
 def request_scope_q(request: HttpRequest, *perms: str, unit_ref: str = "") -> Q:

@@ -4,7 +4,8 @@ Posts in every workflow state with their revisions and pending submissions, medi
 audit rows, takedown requests, and one user per kind of staff: a commune editor, a district
 editor, a province approver, a province unit admin, a central super admin, a user with roles in
 two provinces and a user whose role comes through a group. Bulk inserts, no signals: it is for
-throw-away databases only. Idempotent: a second run finds the users and adds nothing.
+throw-away databases only. Idempotent: a second run finds the users and adds nothing but what
+tops the Hà Nội approver's queue up to 1,000 pending submissions.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from PIL import Image
 
 from moderation.models import AuditEntry, Revision, Submission, TakedownRequest
 from moderation.routing import approving_unit_for
+from orgunits.managers import interval_q
 from orgunits.models import OrgUnit, OrgUnitGroupObjectPermission, UnitKind
 from orgunits.roles import ROLE_PERMISSION, Role
 from orgunits.services import role_grant
@@ -47,6 +49,7 @@ IMAGES = 3000
 DOCUMENTS = 2000
 AUDIT_OF_PUBLISHED = 40_000
 TAKEDOWNS = 60
+QUEUE_BELOW_PROVINCE = 1000
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,12 @@ def _jpeg() -> bytes:
 def seed_staff(*, seed: int = 2025, log=print) -> None:
     User = get_user_model()
     _fill_search_text(log)
-    if User.objects.filter(username=STAFF[0].username).exists():
-        return
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not security
     hanoi = OrgUnit.objects.get(kind=UnitKind.PROVINCE, code="01")
+    if User.objects.filter(username=STAFF[0].username).exists():
+        if _seed_queue(rng, hanoi=hanoi, log=log):
+            _analyze()
+        return
     bacninh = OrgUnit.objects.get(kind=UnitKind.PROVINCE, code="27")
     district = _busiest(UnitKind.DISTRICT, within=hanoi)
     commune = _busiest(UnitKind.COMMUNE, within=district)
@@ -97,7 +102,36 @@ def seed_staff(*, seed: int = 2025, log=print) -> None:
     with transaction.atomic():
         _seed(rng, hanoi=hanoi, bacninh=bacninh, district=district, commune=commune,
               other_district=other_district, log=log)
+    _seed_queue(rng, hanoi=hanoi, log=log)
+    _analyze()
+
+
+def _analyze() -> None:
+    # Planner statistics after the bulk inserts, as seed_bench leaves them and as autovacuum
+    # would in production: without them PostgreSQL plans the queue for 18 pending rows.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _seed_queue(rng, *, hanoi: OrgUnit, log) -> bool:
+    """Top the province approver's queue up to ``QUEUE_BELOW_PROVINCE`` pending submissions
+    routed to units of Hà Nội (its districts and communes' posts), the size the queue's budget
+    is stated for; the weighted spread above leaves it about a hundred. True if it added any."""
+    pending = Submission.objects.filter(
+        interval_q(hanoi.tree_id, hanoi.lft, hanoi.rght, "approving_unit__"), state=Submission.State.PENDING
+    ).count()
+    missing = QUEUE_BELOW_PROVINCE - pending
+    if missing > 0:
+        below = list(CommunityPage.objects.filter(interval_q(hanoi.tree_id, hanoi.lft, hanoi.rght, "unit__"))
+                     .exclude(unit=hanoi).values_list("id", "unit_id", "unit__kind"))
+        weights = [8 if kind == UnitKind.DISTRICT else 1 for _, _, kind in below]
+        editor = get_user_model().objects.get(username="bench.huyen")
+        with transaction.atomic():
+            _posts_in_state(rng, PostStatus.SUBMITTED, rng.choices(below, weights=weights, k=missing),
+                            editor=editor, now=timezone.now())
+        log(f"  {missing} more posts pending below {hanoi.path}")
     _fill_search_text(log)
+    return missing > 0
 
 
 def _seed(rng, *, hanoi, bacninh, district, commune, other_district, log) -> None:

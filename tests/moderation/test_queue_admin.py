@@ -113,6 +113,49 @@ def test_queue_query_count_does_not_grow(client, tree, people, django_assert_max
     assert many == few
 
 
+def test_queue_rows_are_the_ones_djangos_changelist_would_write(client, tree, people):
+    from django.contrib.admin.templatetags.admin_list import results
+
+    pending(tree.dongda, people.editor, 3, approving_unit=tree.hanoi)
+    client.force_login(people.approver)
+    response = client.get(reverse(QUEUE))
+    body = response.content.decode()
+    rows = ["<tr>" + "".join(cells) + "</tr>" for cells in results(response.context["cl"])]
+    assert len(rows) == 3
+    assert all(row in body for row in rows)
+    assert body.count('<td class="field-post_column">') == 3
+
+
+def test_queue_sorted_by_a_column_keeps_that_order_on_the_page(client, tree, people):
+    made = pending(tree.dongda, people.editor, 4, approving_unit=tree.hanoi)
+    client.force_login(people.approver)
+    newest_first = titles(client.get(reverse(QUEUE), {"o": "-1"}))  # the "gửi lúc" column, descending
+    assert newest_first == [s.revision.title for s in reversed(made)]
+    by_title = titles(client.get(reverse(QUEUE), {"o": "-0"}))
+    assert by_title == sorted(by_title, reverse=True) and len(by_title) == 4
+
+
+def test_the_header_badge_leaves_out_the_approvers_own_on_the_whole_and_a_filtered_queue(client, tree, people):
+    """On the whole queue the badge comes out of the list's own count: the two must still
+    differ by the approver's own submissions, and a filtered or searched list must not shrink
+    the badge to what it shows."""
+    import re
+
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("orgunits.edit_content", people.approver, tree.dongda)
+    pending(tree.dongda, people.editor, 3, approving_unit=tree.hanoi)
+    pending(tree.vanmieu, people.editor, 2, approving_unit=tree.dongda)
+    pending(tree.dongda, people.approver, 1, approving_unit=tree.hanoi)  # their own: not to decide
+    badge = re.compile(r'class="vf-inbox-link">[^<]*<span class="vf-badge[^"]*" title="[^"]*">(\d+)</span>')
+    client.force_login(people.approver)
+    for query, listed in (({}, 6), ({"p": "1"}, 6), ({"unit_kind": "commune"}, 2), ({"q": "khong co bai nao"}, 0),
+                          ({"state": "all"}, 6)):
+        response = client.get(reverse(QUEUE), query)
+        assert response.context["cl"].result_count == listed, query
+        assert badge.findall(response.content.decode()) == ["5"], query
+
+
 def test_decide_approve_now_publishes(client, post, people, django_capture_on_commit_callbacks):
     submission = services.post_submit(post=post, by=people.editor)
     client.force_login(people.approver)

@@ -166,3 +166,74 @@ def superuser(db):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_superuser(username="root", password="x", email="root@example.org")
+
+
+# --- the approvers' queue -------------------------------------------------------------------
+QUEUE_BUDGET = 8  # session, user, every right, unit filter, topics, count, rows, proposals
+
+
+@pytest.fixture
+def approvers(tree, staff):
+    """A province approver, one with roles in two provinces, and one whose role on the province
+    comes through a group."""
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="Ban duyệt tin Hà Nội")
+    assign_perm("orgunits.approve_content", group, tree.hanoi)
+    through_group = make_user("nhom.duyet")
+    through_group.groups.add(group)
+    return {"approver": staff["approver"], "two_places": staff["two_places"], "through_group": through_group}
+
+
+@pytest.mark.parametrize("who", ["approver", "two_places", "through_group"])
+def test_the_queue_costs_the_same_few_queries_on_a_small_and_a_large_tree(client, tree, staff, approvers, who):
+    url = reverse("admin:moderation_submission_changelist")
+    client.force_login(approvers[who])
+    small = _count(client, url)
+    _grow(tree, staff["editor"])  # 400 more pending submissions in the province: a full page
+    large = _count(client, url)
+    assert large == small <= QUEUE_BUDGET
+    assert len(client.get(url).context["cl"].result_list) == 50
+
+
+def test_an_approver_with_twenty_grants_costs_the_same_queue_queries_as_with_one(client, tree, staff):
+    _grow(tree, staff["editor"])
+    many = make_user("nhieu.duyet")
+    for unit in OrgUnit.objects.filter(code__startswith="9", kind=UnitKind.COMMUNE).order_by("code")[:19]:
+        assign_perm("orgunits.approve_content", many, unit)
+    assign_perm("orgunits.approve_content", many, tree.dongda)
+    url = reverse("admin:moderation_submission_changelist")
+    client.force_login(staff["approver"])
+    one = _count(client, url)
+    client.force_login(many)
+    twenty = _count(client, url)
+    assert twenty == one <= QUEUE_BUDGET
+
+
+def test_model_level_permissions_read_with_the_grants_still_open_the_admins_they_name(client, tree, staff):
+    """The queue reads the user's rights first; the sidebar then asks the non-unit admins
+    (accounts here), which Django's ModelBackend decides from the permissions read in that same
+    query: given to the user or to their group, the account list is offered and opens; without,
+    it is neither. A model-level unit permission still opens no unit's queue."""
+    from django.contrib.auth.models import Group, Permission
+
+    users = reverse("admin:auth_user_changelist")
+    queue = reverse("admin:moderation_submission_changelist")
+    view_user = Permission.objects.get(codename="view_user", content_type__app_label="auth")
+    direct = make_user("duyet.xem.tai.khoan", ("approve_content", tree.hanoi))
+    direct.user_permissions.add(view_user)
+    group = Group.objects.create(name="Xem tài khoản")
+    group.permissions.add(view_user)
+    member = make_user("duyet.nhom.xem", ("approve_content", tree.hanoi))
+    member.groups.add(group)
+    for user, offered, opens in ((direct, True, 200), (member, True, 200), (staff["approver"], False, 403)):
+        client.force_login(user)
+        page = client.get(queue)
+        assert page.status_code == 200
+        assert (f'href="{users}"' in page.content.decode()) is offered, user.username
+        assert client.get(users).status_code == opens, user.username
+    global_approver = make_user("duyet.toan.cuc")
+    global_approver.user_permissions.add(
+        Permission.objects.get(codename="approve_content", content_type__app_label="orgunits"))
+    client.force_login(global_approver)
+    assert client.get(queue).status_code == 403

@@ -76,8 +76,10 @@ class Command(BaseCommand):
         parser.add_argument("--posts", type=int, default=100_000, help="published posts to seed if fewer")
         parser.add_argument("--runs", type=int, default=15)
         parser.add_argument("--users", nargs="*", help="only these bench users (e.g. bench.xa)")
+        parser.add_argument("--pages", nargs="*", help="only the pages whose name contains one of these (e.g. queue)")
 
-    def handle(self, *args, posts: int, runs: int, users: list[str] | None, **options) -> None:
+    def handle(self, *args, posts: int, runs: int, users: list[str] | None, pages: list[str] | None,
+               **options) -> None:
         if Post.objects.filter(status=PostStatus.PUBLISHED).count() < posts:
             call_command("seed_bench", posts=posts, stdout=self.stdout)
         bench_staff.seed_staff(log=self.stdout.write)
@@ -96,13 +98,13 @@ class Command(BaseCommand):
                 if users and staff.username not in users:
                     continue
                 user = User.objects.get(username=staff.username)
-                over += self._bench_user(user, staff.label, runs, budget)
+                over += self._bench_user(user, staff.label, runs, budget, pages)
         if over:
             self.stdout.write(self.style.WARNING("Over budget: " + "; ".join(over)))
         else:
             self.stdout.write(self.style.SUCCESS(f"Every page within {budget:.0f} ms median."))
 
-    def _bench_user(self, user, label: str, runs: int, budget: float) -> list[str]:
+    def _bench_user(self, user, label: str, runs: int, budget: float, only: list[str] | None) -> list[str]:
         self.stdout.write(f"\n### {user.username} — {label}\n")
         self.stdout.write("| page | status | median ms | p95 ms | SQL |")
         self.stdout.write("| --- | ---: | ---: | ---: | ---: |")
@@ -118,6 +120,8 @@ class Command(BaseCommand):
             raise RuntimeError(f"{user.username} could not sign in ({response.status_code})")
         over = []
         for name, url in _pages(user):
+            if only and not any(word in name for word in only):
+                continue
             rows.append((name, *self._measure(client, url, runs)))
         for name, status, median, p95, queries in rows:
             self.stdout.write(f"| {name} | {status} | {median:.1f} | {p95:.1f} | {queries} |")
