@@ -296,8 +296,14 @@ def post_detail(request: HttpRequest, slug: str, unit_path: str = "") -> HttpRes
 
 
 def _parse_date(value: str) -> datetime.date | None:
-    """An ISO date, ``None`` for an empty value; ``ValueError`` for anything else."""
-    return datetime.date.fromisoformat(value) if value else None
+    """An ISO date, ``None`` for an empty value; ``ValueError`` for anything else, and for the
+    first and last years a date can hold: a day's bounds in local time would overflow there."""
+    if not value:
+        return None
+    day = datetime.date.fromisoformat(value)
+    if not 1900 <= day.year <= 9998:
+        raise ValueError(f"Year out of the searchable range: {value}")
+    return day
 
 
 def _scope_unit(value: str) -> OrgUnit | None:

@@ -124,6 +124,9 @@ def test_window_and_gin_paths_agree(posts, pages, tree, topic, monkeypatch, wind
         ({"don-vi": "ha-noi/khong-co"}, "Không có đơn vị có đường dẫn “ha-noi/khong-co”."),
         ({"tu": "31/12/2024"}, "Từ ngày không phải là ngày hợp lệ"),
         ({"den": "2024-13-45"}, "Đến ngày không phải là ngày hợp lệ"),
+        # The last and first days a date can hold: their bounds in local time would overflow.
+        ({"den": "9999-12-31"}, "Đến ngày không phải là ngày hợp lệ"),
+        ({"tu": "0001-01-01"}, "Từ ngày không phải là ngày hợp lệ"),
         ({"tu": "2025-02-01", "den": "2025-01-01"}, "“Từ ngày” phải trước hoặc bằng “Đến ngày”."),
         ({"chu-de": "khong-co-chu-de"}, "Không có chủ đề “khong-co-chu-de”."),
     ],
