@@ -11,6 +11,13 @@ covers changes to unit names and paths (breadcrumbs appear on every page).
 A generation missing from the cache (evicted, or after ``cache.clear()``) is re-created with the
 current time, never read as 0: a page cached before the eviction can never be served again.
 
+A page found in the shared cache is also kept in a small per-process memory (``LOCAL_PAGES``),
+under the same key. The key holds the generations, read from the shared cache on every request
+(one round trip), so a takedown on any process changes the key every process computes next: the
+local copy is never served again and ages out. A hit costs that one round trip and no
+unpickling of the page. Pages rendered while the shared cache is unreachable (generations read
+as 0) are never kept locally: nothing could invalidate them.
+
 Logged-in users, previews and anything but GET/HEAD bypass the cache entirely and are marked
 ``private``. Cached responses carry ``ETag``, ``Last-Modified`` (the newest generation) and
 ``Cache-Control: public, max-age=…`` so a reverse proxy can hold them briefly too.
@@ -19,9 +26,11 @@ Logged-in users, previews and anything but GET/HEAD bypass the cache entirely an
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -44,6 +53,55 @@ def page_timeout() -> int:
 def max_age() -> int:
     """``Cache-Control: max-age`` for browsers and reverse proxies."""
     return getattr(settings, "VIETFRONT_PUBLIC_MAX_AGE", 60)
+
+
+def local_cache_bytes() -> int:
+    """Budget of the per-process page memory (bytes of page content); 0 turns it off."""
+    return getattr(settings, "VIETFRONT_PUBLIC_LOCAL_CACHE_BYTES", 32 * 1024 * 1024)
+
+
+class LocalPages:
+    """Least recently used pages of this process, bounded by bytes of content, each until the
+    same timeout the shared cache gives it. Thread-safe (threaded web workers)."""
+
+    def __init__(self) -> None:
+        self._data: OrderedDict[str, tuple[float, int, tuple]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            if item[0] <= time.monotonic():
+                self._drop(key)
+                return None
+            self._data.move_to_end(key)
+            return item[2]
+
+    def put(self, key: str, entry: tuple, timeout: int) -> None:
+        limit, size = local_cache_bytes(), len(entry[0]) + 256
+        if timeout <= 0 or size > limit // 4:  # one huge page must not evict all the others
+            return
+        with self._lock:
+            if key in self._data:
+                self._drop(key)
+            self._data[key] = (time.monotonic() + timeout, size, entry)
+            self._bytes += size
+            while self._bytes > limit:
+                self._drop(next(iter(self._data)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        self._bytes -= self._data.pop(key)[1]
+
+
+LOCAL_PAGES = LocalPages()
 
 
 def path_prefixes(path: str) -> list[str]:
@@ -159,6 +217,16 @@ def site_wide(**view_kwargs) -> str:
     return ""
 
 
+_CONDITIONAL_HEADERS = frozenset(
+    {"HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"}
+)
+
+
+@lru_cache(maxsize=1024)
+def _http_date(seconds: int) -> str:
+    return http_date(seconds)
+
+
 def public_cache(scope: Callable[..., str] = unit_scope, *, query: tuple[str, ...] = ()) -> Callable:
     """Decorate a public view: serve anonymous GETs from the cache, keyed by scheme, host, path,
     the query parameters named in ``query`` and the generations of the unit path
@@ -177,9 +245,16 @@ def public_cache(scope: Callable[..., str] = unit_scope, *, query: tuple[str, ..
                 patch_cache_control(response, private=True, no_cache=True, max_age=0)
                 return response
             request.GET = _read_params(request, query)
+            if not getattr(settings, "VIETFRONT_PUBLIC_PAGE_CACHE", True):  # benchmarks of the rendering
+                return view(request, *args, **kwargs)
             gens = generations(scope(**kwargs))
             key = _page_key(request, gens)
-            entry = cache.get(key)
+            shared = bool(gens[0] and gens[1])  # read from the shared cache: bumps reach the key
+            entry = LOCAL_PAGES.get(key) if shared else None
+            if entry is None:
+                entry = cache.get(key)
+                if entry is not None and shared:
+                    LOCAL_PAGES.put(key, entry, page_timeout())
             if entry is None:
                 response = view(request, *args, **kwargs)
                 if response.status_code != 200 or response.streaming:
@@ -189,13 +264,19 @@ def public_cache(scope: Callable[..., str] = unit_scope, *, query: tuple[str, ..
                 etag = '"' + hashlib.md5(response.content, usedforsecurity=False).hexdigest() + '"'
                 entry = (response.content, response["Content-Type"], etag, max(gens))
                 cache.set(key, entry, page_timeout())
+                if shared:
+                    LOCAL_PAGES.put(key, entry, page_timeout())
             content, content_type, etag, last_modified_us = entry
             last_modified = last_modified_us // 1_000_000
-            conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
+            conditional = None
+            if not _CONDITIONAL_HEADERS.isdisjoint(request.META):
+                conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
             response = conditional or HttpResponse(content, content_type=content_type)
             response["ETag"] = etag
-            response["Last-Modified"] = http_date(last_modified)
-            patch_cache_control(response, public=True, max_age=max_age())
+            response["Last-Modified"] = _http_date(last_modified)
+            # What ``patch_cache_control(public=True, max_age=…)`` writes on a fresh response,
+            # without parsing the header it does not have yet (every hit pays for it).
+            response["Cache-Control"] = f"public, max-age={max_age()}"
             return response
 
         return wrapped

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, FilteredRelation, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    F,
+    FilteredRelation,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -52,11 +60,10 @@ def unit_context(unit_path: str, *, with_children: bool = False) -> UnitContext 
     prefixes = path_prefixes(unit_path)
     condition = Q(path__in=prefixes)
     if with_children:
-        depth = len(prefixes)  # a child's path has one more segment than the unit's
-        child_q = Q(level=depth, is_active=True)
-        if unit_path:
-            child_q &= Q(path__startswith=unit_path + "/")
-        condition |= child_q
+        # Children by ``parent_id`` (an index probe); ``level = 1`` for the centre's children
+        # matched a tenth of the table and joined every page to it.
+        parent = OrgUnit.objects.filter(path=unit_path).values("pk")[:1]
+        condition |= Q(parent_id=Subquery(parent), is_active=True)
     rows = list(
         OrgUnit.objects.filter(condition)
         .select_related("page__avatar", "page__cover", "successor")
@@ -145,6 +152,8 @@ def _subtree_latest_ids_sql(
     if topic is not None:
         topic_join = "JOIN moderation_revision r ON r.id = p.live_revision_id AND r.topic_id = %s"
         params.append(topic.pk)
+    # ``lft BETWEEN`` bounds the interval index on both ends (``rght <= `` alone reads from
+    # ``lft`` to the end of the tree); ``rght`` then holds by nesting.
     params += [timezone.now(), wanted, unit.tree_id, unit.lft, unit.rght]
     own = ""
     if exclude_own:
@@ -157,7 +166,7 @@ def _subtree_latest_ids_sql(
                 WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
                 ORDER BY p.published_at DESC, p.id DESC LIMIT %s
             ) t
-            WHERE u.tree_id = %s AND u.lft >= %s AND u.rght <= %s {own}
+            WHERE u.tree_id = %s AND u.lft BETWEEN %s AND %s {own}
             ORDER BY t.published_at DESC, t.id DESC LIMIT %s OFFSET %s""",  # noqa: S608 - fixed fragments, values bound
         params,
     )
@@ -174,8 +183,8 @@ def own_and_spread_posts(unit: OrgUnit, *, own_limit: int, spread_limit: int) ->
                .values("pk")[:own_limit])
     spread_ids = (Post.objects.published().filter(deliveries__unit=unit, deliveries__state__in=VISIBLE)
                   .order_by("-deliveries__changed_at", "-id").values("pk")[: 2 * spread_limit])
-    if connection.features.supports_slicing_ordering_in_compound:
-        wanted = Q(pk__in=own_ids.union(spread_ids, all=True))  # PostgreSQL: an OR would scan posts
+    if connection.vendor == "postgresql":  # an OR would scan posts; so would a plain IN here
+        wanted = _pk_any(own_ids.union(spread_ids, all=True))
     else:  # SQLite allows no LIMIT inside a compound select; two IN lists are fine there
         wanted = Q(pk__in=own_ids) | Q(pk__in=spread_ids)
     rows = list(
@@ -194,6 +203,14 @@ def own_and_spread_posts(unit: OrgUnit, *, own_limit: int, spread_limit: int) ->
     down = [p for p in spread if p.spread_direction == "down"][:spread_limit]
     up = [p for p in spread if p.spread_direction == "up"][:spread_limit]
     return own, down, up
+
+
+def _pk_any(ids: QuerySet) -> RawSQL:
+    """PostgreSQL: ``id = ANY(ARRAY(ids))``. The ids are computed once (an InitPlan) and the
+    posts fetched by primary key. As ``id IN (ids UNION ALL …)`` the planner joined every live
+    post to its revision, unit and delivery before keeping the eight wanted (0.5 s on 100,000)."""
+    sql, params = ids.query.sql_with_params()
+    return RawSQL(f'"pages_post"."id" = ANY(ARRAY({sql}))', params, output_field=BooleanField())  # noqa: S611 - Django-compiled SQL, values bound
 
 
 def tag_posts(tag_id: int, *, offset: int, limit: int) -> list[Post]:
