@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "rollout.apps.RolloutConfig",
     "backups.apps.BackupsConfig",
     "channels.apps.ChannelsConfig",
+    "rest_framework",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +158,33 @@ else:
 # at its scheduled time cannot invalidate the web process's copy: keep those copies short there.
 VIETFRONT_PUBLIC_CACHE_SECONDS = int(os.environ.get("VIETFRONT_PUBLIC_CACHE_SECONDS", "600" if REDIS_URL else "60"))
 VIETFRONT_PUBLIC_MAX_AGE = int(os.environ.get("VIETFRONT_PUBLIC_MAX_AGE", "60"))
+# Each web process also keeps the pages it served lately in its own memory, keyed by the
+# publication generations it reads from the cache on every request (pages/cache.py); 0 turns it off.
+VIETFRONT_PUBLIC_LOCAL_CACHE_BYTES = int(os.environ.get("VIETFRONT_PUBLIC_LOCAL_CACHE_BYTES", str(32 * 1024 * 1024)))
+
+# The public read API (channels/api/): anonymous, read-only JSON. No authentication class, so
+# no session is read and no CSRF check runs; errors in one JSON shape; OpenAPI by drf-spectacular.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["channels.api.rendering.EscapedJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "channels.api.rendering.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+# Requests per client (its address, as for the login lockouts: PROXY_COUNT) over DRF's window;
+# empty to switch the limit off.
+VIETFRONT_API_RATE = os.environ.get("VIETFRONT_API_RATE", "300/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Trang cộng đồng MTTQ Việt Nam: public read API",
+    "DESCRIPTION": "Published content of the Vietnam Fatherland Front's community pages, read-only.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
 
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so a locked-out client is refused before its password is checked.
