@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
@@ -21,7 +21,8 @@ from vietfront.text import search_key
 from . import admin_roles  # noqa: F401  (registers the role admin)
 from .admin_autocomplete import SourceScopedAutocompleteMixin
 from .admin_scoping import SuperuserOnlyAdminMixin, UnitScopedAdminMixin
-from .models import OrgUnit, OrgUnitRedirect, UnitImport, UnitKind
+from .models import GrantReview, OrgUnit, OrgUnitRedirect, UnitImport, UnitKind
+from .reorganise import decisions
 from .roles import Perm
 from .services import (
     unit_create,
@@ -190,3 +191,50 @@ class UnitImportAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(GrantReview)
+class GrantReviewAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
+    """Grants a reorganisation left on dissolved units because carrying them would widen them:
+    the centre's super admins carry each to its successor or end it (actions)."""
+
+    list_display = ["holder", "role", "unit", "successor", "reason", "created_at", "decided_at"]
+    list_filter = ["reason", ("decided_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["unit", "successor", "user", "group"]
+    search_fields = ["user__username", "group__name", "unit__name"]
+    actions = ["carry_to_successor", "end_grant"]
+    ordering = ["decided_at", "-created_at", "pk"]
+
+    @admin.display(description=_("người hoặc nhóm giữ quyền"))
+    def holder(self, obj: GrantReview) -> str:
+        return obj.user.username if obj.user_id else _("nhóm %(name)s") % {"name": obj.group.name}
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and self._is_superuser(request)  # the actions; no edit form
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide(self, request: HttpRequest, queryset, decision: str, done: str) -> None:
+        n, refused = 0, []
+        for review in queryset.filter(decided_at__isnull=True):
+            try:
+                decisions.grant_review_decide(review=review, decision=decision, by=request.user)
+                n += 1
+            except (ValidationError, PermissionDenied) as exc:
+                refused.append(f"{review.unit.name}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+        if n:
+            self.message_user(request, done % {"n": n}, messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description=_("Chuyển quyền sang đơn vị kế thừa"))
+    def carry_to_successor(self, request: HttpRequest, queryset) -> None:
+        self._decide(request, queryset, decisions.MOVE, str(_("Đã chuyển %(n)d quyền sang đơn vị kế thừa.")))
+
+    @admin.action(description=_("Kết thúc quyền"))
+    def end_grant(self, request: HttpRequest, queryset) -> None:
+        self._decide(request, queryset, decisions.END, str(_("Đã kết thúc %(n)d quyền.")))
