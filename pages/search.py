@@ -387,10 +387,15 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
                 SELECT p.id, p.published_at FROM pages_post p
                 WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
                 ORDER BY p.published_at DESC, p.id DESC LIMIT %s) t
-            WHERE u.tree_id = %s AND u.lft >= %s AND u.rght <= %s
+            WHERE u.tree_id = %s AND u.lft >= %s AND u.lft <= %s
             ORDER BY t.published_at DESC, t.id DESC LIMIT %s"""
         window_params = [now, WINDOW, unit.tree_id, unit.lft, unit.rght, WINDOW]
-        scope = " AND s.unit_id IN (SELECT id FROM orgunits_orgunit WHERE tree_id = %s AND lft >= %s AND rght <= %s)"
+        # ``= ANY(ARRAY(…))``: a list of ids, so the unit index and the GIN index meet in one
+        # BitmapAnd and only the subtree's matching rows are read (an ``IN (SELECT …)`` becomes
+        # a hash join that rechecks every match of the country on the heap: 0.13 s for a
+        # phrase most posts nearly contain).
+        scope = (" AND s.unit_id = ANY(ARRAY(SELECT id FROM orgunits_orgunit"
+                 " WHERE tree_id = %s AND lft >= %s AND lft <= %s))")
         scope_params = [unit.tree_id, unit.lft, unit.rght]
         # Too few matches in the window: if the window held the subtree's every post (a district,
         # a commune), there are no others to find; evaluated only then (after the OR).
