@@ -51,7 +51,14 @@ def test_phone_search_puts_the_unit_card_and_the_dong_da_post_first(phone_page, 
     expect(card).to_contain_text("Quận Đống Đa — trang cộng đồng")
     first = page.locator(".result-title a").first
     expect(first).to_have_text("Quận Đống Đa tổng kết cuộc vận động “Ngày vì người nghèo”")
-    assert card.bounding_box()["y"] < first.bounding_box()["y"]
+    # Both boxes in one layout, once the page has settled (the unit suggestions of the search
+    # box may still be open and push the page down while the answer loads).
+    page.wait_for_load_state("networkidle")
+    card_y, first_y = page.evaluate(
+        "() => [document.querySelector('.unit-card'), document.querySelector('.result-title a')]"
+        ".map(e => e.getBoundingClientRect().top + window.scrollY)"
+    )
+    assert card_y < first_y
     expect(page.locator(".results mark").first).to_have_text("Đống")
     expect(page.locator(".count")).to_have_text("4 kết quả")
     titles = page.locator(".result-title a").all_inner_texts()
