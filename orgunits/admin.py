@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,8 @@ from .admin_autocomplete import SourceScopedAutocompleteMixin
 from .admin_scoping import SuperuserOnlyAdminMixin, UnitScopedAdminMixin
 from .models import GrantReview, OrgUnit, OrgUnitRedirect, UnitImport, UnitKind
 from .reorganise import decisions
+from .reorganise.admin_views import single_change_view
+from .reorganise.single import OPERATION_TITLES
 from .roles import Perm
 from .services import (
     unit_create,
@@ -91,9 +94,27 @@ class OrgUnitAdmin(SourceScopedAutocompleteMixin, UnitScopedAdminMixin, MPTTMode
     autocomplete_fields = ["parent"]
     readonly_fields = ["path", "successor", "is_active", "dissolved_on", "created_at", "updated_at"]
     actions = ["dissolve_selected"]
+    change_form_template = "admin/orgunits/orgunit/change_form.html"
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).order_by("tree_id", "lft")
+
+    def get_urls(self):
+        """Rename, move, merge, split and dissolve as one-operation plans (``reorganise.single``)."""
+        view = self.admin_site.admin_view(self.single_change)
+        return [
+            path("<path:object_id>/reorganise/<slug:operation>/", view, name="orgunits_orgunit_reorganise"),
+            *super().get_urls(),
+        ]
+
+    def single_change(self, request: HttpRequest, object_id: str, operation: str):
+        return single_change_view(self, request, object_id, operation)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        extra = {**(extra_context or {})}
+        if self._is_super(request):
+            extra["reorganise_operations"] = list(OPERATION_TITLES.items())
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         """Without tone marks too, from the stored key: "van mieu" finds "Phường Văn Miếu"."""

@@ -41,7 +41,7 @@ def grant_review_decide(*, review: GrantReview, decision: str, by: AbstractBaseU
     if decision not in (MOVE, END):
         raise ValueError(f"Unknown decision: {decision}")
     with transaction.atomic():
-        review = GrantReview.objects.select_for_update().select_related("unit", "successor").get(pk=review.pk)
+        review = GrantReview.objects.select_for_update(of=("self",)).select_related("unit", "successor").get(pk=review.pk)
         if review.decided_at is not None:
             raise ValidationError(_("Quyền này đã được quyết định."), code="decided")
         successor = review.successor

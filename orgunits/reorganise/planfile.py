@@ -29,7 +29,13 @@ class PlanFileError(ValueError):
 
 
 class PlanStopped(PlanFileError):
-    """An operation was refused while applying: the provinces before it stay applied."""
+    """An operation was refused while applying: the provinces before it stay applied.
+
+    ``user_messages`` keeps the services' own (Vietnamese) refusals for the admin's forms."""
+
+    def __init__(self, problems: list[str], user_messages: list[str] | None = None) -> None:
+        super().__init__(problems)
+        self.user_messages = user_messages or []
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ class Report:
     takedowns_kept: int = 0
     deliveries_on_dissolved: int = 0
     provinces: int = 0
+    # Active units with an active page left without an editor or approver by this change
+    # (``coverage``), and how many such units there are in all afterwards, by role.
+    coverage_lost: list[dict] = field(default_factory=list)
+    coverage_gaps: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -54,6 +58,8 @@ class Report:
             "takedowns_kept": self.takedowns_kept,
             "deliveries_on_dissolved": self.deliveries_on_dissolved,
             "provinces": self.provinces,
+            "coverage_lost": self.coverage_lost,
+            "coverage_gaps": self.coverage_gaps,
         }
 
     def lines(self) -> list[str]:
@@ -84,6 +90,12 @@ class Report:
             f"{self.deliveries_on_dissolved} spread deliveries target dissolved units (left as they are)."
         )
         out += _rows("page created", [{"unit": u} for u in self.pages_created], "{unit}")
+        gaps = ", ".join(f"{n} without an {role}" for role, n in sorted(self.coverage_gaps.items())) or "none"
+        out.append(
+            f"Coverage: {len(self.coverage_lost)} units with an active page lose their last editor or "
+            f"approver; active units with an active page afterwards: {gaps}."
+        )
+        out += _rows("no longer covered", self.coverage_lost, "{unit} /{path}: no {missing}")
         out.append(f"Provinces processed: {self.provinces} (one transaction each).")
         out += self.notes
         return out

@@ -20,7 +20,7 @@ from ..importers import source as import_source
 from ..importers.plan import REFORM_DATE
 from ..locking import tree_write_lock
 from ..models import GrantReview, OrgUnit, Reorganisation, Structure
-from . import people, tree, work
+from . import coverage, people, tree, work
 from .planfile import PlanFile
 from .report import Report
 
@@ -54,6 +54,7 @@ def reorganisation_run(
 
 def _run(plan: str | PlanFile, data: import_source.DataSet | None) -> Outcome:
     redirects_before = tree.redirect_count()
+    uncovered_before = coverage.gap_keys(coverage.coverage_gaps())
     imported = None
     if isinstance(plan, PlanFile):
         report = Report(source=plan.name, effective_on=plan.effective_on.isoformat())
@@ -71,6 +72,7 @@ def _run(plan: str | PlanFile, data: import_source.DataSet | None) -> Outcome:
         raise ValueError(f"Unknown plan {plan!r}: expected {PLAN_2025!r} or a plan file.")
     report.redirects_added = tree.redirect_count() - redirects_before
     carry(report=report)
+    _coverage(report, uncovered_before)
     record = None
     if report.changed_anything:
         record = Reorganisation.objects.create(
@@ -79,6 +81,17 @@ def _run(plan: str | PlanFile, data: import_source.DataSet | None) -> Outcome:
         new_reviews = [row["review"] for row in report.grants_for_decision if row["new"]]
         GrantReview.objects.filter(pk__in=new_reviews).update(reorganisation=record)
     return Outcome(report=report, imported=imported, record=record)
+
+
+def _coverage(report: Report, uncovered_before: set[tuple[int, str]]) -> None:
+    gaps = coverage.coverage_gaps()
+    report.coverage_gaps = {
+        role: sum(1 for g in gaps if role in g.missing) for _perm, role in coverage.ROLES
+    }
+    for gap in gaps:
+        lost = tuple(role for role in gap.missing if (gap.unit_id, role) not in uncovered_before)
+        if lost:
+            report.coverage_lost.append({**gap.as_row(), "missing": ", ".join(lost)})
 
 
 def _dissolved_by_province() -> dict[str, set[int]]:

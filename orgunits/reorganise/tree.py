@@ -131,7 +131,7 @@ def batch_apply(ops: list[Operation], *, plan: PlanFile, report: Report) -> None
             operation_apply(op, plan=plan, report=report)
         except ValidationError as exc:
             raise PlanStopped([f"operations[{op.index}] ({op.op} {op.unit[0]}:{op.unit[1]}): "
-                                 + "; ".join(exc.messages)]) from None
+                                 + "; ".join(exc.messages)], user_messages=exc.messages) from None
 
 
 def redirect_count() -> int:

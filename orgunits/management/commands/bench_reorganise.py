@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from moderation.models import Submission
 from orgunits.importers import reform_applied, units_import
@@ -24,6 +25,7 @@ from orgunits.models import (
     Structure,
     UnitKind,
 )
+from orgunits.reorganise.coverage import coverage_gaps
 from orgunits.reorganise.run import PLAN_2025, reorganisation_run
 from orgunits.roles import Perm
 from pages.models import Post
@@ -65,8 +67,17 @@ class Command(BaseCommand):
                 f"{len(report.grants_moved)}, ended {len(report.grants_ended)}, for decision "
                 f"{len(report.grants_for_decision)}, submissions re-routed {len(report.submissions_rerouted)}, "
                 f"posts moved {report.drafts_moved}, published kept {report.published_kept}, "
-                f"provinces {report.provinces}, changed anything: {report.changed_anything}"
+                f"provinces {report.provinces}, coverage lost {len(report.coverage_lost)}, "
+                f"changed anything: {report.changed_anything}"
             )
+        # The coverage report runs twice inside each run above; timed alone here too.
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            gaps = coverage_gaps()
+        self.stdout.write(
+            f"role coverage: {time.perf_counter() - started:.2f} s, {len(queries)} queries, "
+            f"{len(gaps)} units with an active page lacking an editor or approver"
+        )
 
     @transaction.atomic
     def _seed_roles(self, every: int) -> None:
