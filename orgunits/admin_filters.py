@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Min, QuerySet
+from django.db.models import QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -35,12 +35,15 @@ class ScopedUnitFilter(admin.SimpleListFilter):
         return OrgUnit.objects.filter(request_scope_q(request, *self.scope_perms(self.model_admin_ref)))
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        # One query: the scope's top level is a scalar subquery the database evaluates once,
+        # not a round trip of its own, and the shallowest unit listed is at that level.
         with_page = self._scope(request).filter(page__isnull=False)
-        top = with_page.aggregate(top=Min("level"))["top"]
-        if top is None:
+        top = Subquery(with_page.order_by("level").values("level")[:1])
+        units = list(with_page.filter(level__lte=top + 1).order_by("tree_id", "lft").only("pk", "name", "level"))
+        if not units:
             return []
-        units = with_page.filter(level__lte=top + 1).order_by("tree_id", "lft").only("pk", "name", "level")
-        return [(str(u.pk), f"{'· ' * (u.level - top)}{u.name}") for u in units]
+        top_level = min(u.level for u in units)
+        return [(str(u.pk), f"{'· ' * (u.level - top_level)}{u.name}") for u in units]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()

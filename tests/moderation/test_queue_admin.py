@@ -156,6 +156,34 @@ def test_the_header_badge_leaves_out_the_approvers_own_on_the_whole_and_a_filter
         assert badge.findall(response.content.decode()) == ["5"], query
 
 
+def test_queue_search_matches_titles_word_by_word_without_tone_marks(client, tree, people,
+                                                                     django_assert_max_num_queries):
+    """The search reads the posts' mark-free ``title_key``, as the post list does: every word
+    must be in the title, marks and case ignored, and only within the approver's scope."""
+    from vietfront.text import search_key
+
+    made = pending(tree.dongda, people.editor, 3, approving_unit=tree.hanoi)
+    outside = pending(tree.tpbacninh, people.editor, 1, approving_unit=tree.bacninh)
+    named = {made[0]: "Hội nghị Đại đoàn kết toàn dân tộc", made[1]: "Đoàn kết xây dựng nông thôn mới",
+             made[2]: "Quỹ vì người nghèo", outside[0]: "Đại đoàn kết ở Bắc Ninh"}
+    for submission, title in named.items():
+        Post.objects.filter(pk=submission.post_id).update(title=title, title_key=search_key(title))
+    client.force_login(people.approver)
+    url = reverse(QUEUE)
+    client.get(url, {"q": "khong"})  # per-process caches (content types, templates) filled once
+    whole = _queue_queries(client, django_assert_max_num_queries, 8)
+    # A searched list counts the header's badge on its own: one query more than the whole queue.
+    with django_assert_max_num_queries(whole + 1):
+        found = titles(client.get(url, {"q": "DAI doan KET"}))
+    assert found == [made[0].revision.title]
+    assert titles(client.get(url, {"q": "đoàn kết"})) == [made[0].revision.title, made[1].revision.title]
+    assert titles(client.get(url, {"q": "doan ngheo"})) == []
+    response = client.get(url, {"q": "<b>khong co</b>"})
+    assert response.status_code == 200 and titles(response) == []
+    assert "&lt;b&gt;khong co&lt;/b&gt;" in response.content.decode()  # the term kept, escaped
+    assert len(titles(client.get(url, {"q": "  "}))) == 3
+
+
 def test_decide_approve_now_publishes(client, post, people, django_capture_on_commit_callbacks):
     submission = services.post_submit(post=post, by=people.editor)
     client.force_login(people.approver)

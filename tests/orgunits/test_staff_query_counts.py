@@ -16,6 +16,7 @@ from guardian.shortcuts import assign_perm
 
 from moderation.models import AuditEntry, Revision, Submission
 from moderation.services import post_submit
+from orgunits.admin_filters import ScopedUnitFilter
 from orgunits.models import OrgUnit, UnitKind
 from pages.models import CommunityPage, PageStatus, Post, PostStatus
 from tests.moderation.workflow_fixtures import make_post
@@ -237,3 +238,19 @@ def test_model_level_permissions_read_with_the_grants_still_open_the_admins_they
         Permission.objects.get(codename="approve_content", content_type__app_label="orgunits"))
     client.force_login(global_approver)
     assert client.get(queue).status_code == 403
+
+
+@pytest.mark.parametrize("url_name", ["admin:pages_post_changelist", "admin:moderation_submission_changelist"])
+def test_the_unit_filter_lists_its_choices_in_one_query(client, tree, staff, url_name):
+    """The sidebar's "đơn vị" choices (the top two levels of the scope with a page) cost one
+    query on every scoped list: the scope's top level is a subquery, not a round trip."""
+    client.force_login(staff["two_places"])
+    client.get(reverse(url_name))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse(url_name))
+    (units,) = [spec for spec in response.context["cl"].filter_specs if isinstance(spec, ScopedUnitFilter)]
+    expected = ["Thành phố Hà Nội", "· Quận Đống Đa", "Tỉnh Bắc Ninh"]  # Bắc Ninh: edited, not approved
+    assert [label for _value, label in units.lookup_choices] == (
+        expected if url_name == "admin:pages_post_changelist" else expected[:2])
+    unit_lists = [q["sql"] for q in captured.captured_queries if "pages_communitypage" in q["sql"]]
+    assert len(unit_lists) == 1, unit_lists

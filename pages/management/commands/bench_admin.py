@@ -56,6 +56,8 @@ def _pages(user) -> list[tuple[str, str]]:
         ("media library", reverse("admin:pages_mediaimage_changelist")),
         ("official documents", reverse("admin:rollout_officialdocument_changelist")),
         ("approvers' queue", reverse("admin:moderation_submission_changelist")),
+        ("approvers' queue, search 'dai doan ket'",
+         reverse("admin:moderation_submission_changelist") + "?q=dai+doan+ket"),
     ]
     if submission is not None:
         pages.append(("submission review", reverse("admin:moderation_submission_decide", args=[submission.pk])))
