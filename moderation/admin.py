@@ -1,7 +1,8 @@
 """The regulation's configuration in the admin: central staff (superusers) only.
 
-Nothing here is cached: the engine reads these tables on every review
-(``moderation.rules.load_context``), so a saved change applies to the next submission.
+A saved change applies to the next submission: each web process keeps these tables in memory
+only under a version that every save or delete here (model signals, list-editable saves and
+bulk deletes included) replaces in the shared cache (``moderation.rules.config_cache``).
 """
 
 from django.contrib import admin

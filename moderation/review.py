@@ -9,7 +9,8 @@ from vietfront.text import search_key
 from .rules import ContentForReview, ImageRef, load_context, run_rules
 
 
-def content_for_review(post: Post) -> ContentForReview:
+def content_for_review(post: Post, *, documents: list[list] | None = None) -> ContentForReview:
+    """``documents``: the post's ``[pk, title]`` pairs in their order, when the caller has them."""
     images = []
     if post.cover_id:
         cover = post.cover
@@ -26,10 +27,15 @@ def content_for_review(post: Post) -> ContentForReview:
         author_line=post.author_line,
         photo_credit=post.photo_credit,
         images=images,
-        documents=[(d.title, "") for d in post.documents.all()] if post.pk else [],
+        documents=[(title, "") for _pk, title in (documents if documents is not None else post_documents(post))],
         unit_id=post.unit_id,
         post_id=post.pk,
     )
+
+
+def post_documents(post: Post) -> list[list]:
+    """The post's documents as ``[pk, title]`` pairs, in the order the editor sees them."""
+    return [[pk, title] for pk, title in post.documents.values_list("pk", "title")] if post.pk else []
 
 
 def _duplicate_finder(post: Post, scope: OrgUnit):
@@ -53,10 +59,11 @@ def _duplicate_finder(post: Post, scope: OrgUnit):
     return find
 
 
-def review_post(post: Post, *, approving_unit: OrgUnit) -> list[dict]:
+def review_post(post: Post, *, approving_unit: OrgUnit, documents: list[list] | None = None) -> list[dict]:
     """Every finding of every rule on ``post``, JSON-ready (stored with the submission).
 
-    ``approving_unit`` (the caller has it already) bounds the search for duplicates.
+    ``approving_unit`` (the caller has it already) bounds the search for duplicates;
+    ``documents`` as ``post_documents`` reads them, when the caller needs them too.
     """
     context = load_context(find_duplicates=_duplicate_finder(post, approving_unit))
-    return run_rules(content_for_review(post), context=context).as_dicts()
+    return run_rules(content_for_review(post, documents=documents), context=context).as_dicts()

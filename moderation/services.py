@@ -25,7 +25,7 @@ from vietfront.tasks import enqueue
 
 from . import notifications
 from .models import AuditEntry, Revision, Submission, TakedownRequest
-from .review import review_post
+from .review import post_documents, review_post
 from .revisions import COVER_TEXT_FIELDS, content_hash, snapshot_post
 from .routing import approving_unit_for
 from .rules import Severity
@@ -134,9 +134,9 @@ def _supersede_pending(post: Post) -> None:
     Submission.objects.filter(post=post, state=Submission.State.PENDING).update(state=Submission.State.SUPERSEDED)
 
 
-def _new_revision(post: Post, *, by: AbstractBaseUser | None) -> Revision:
-    """Snapshot the locked ``post`` as its next revision."""
-    content = snapshot_post(post)
+def _new_revision(post: Post, *, by: AbstractBaseUser | None, documents: list[list] | None = None) -> Revision:
+    """Snapshot the locked ``post`` as its next revision (``documents``: see ``snapshot_post``)."""
+    content = snapshot_post(post, documents=documents)
     number = (Revision.objects.filter(post=post).aggregate(n=Max("number"))["n"] or 0) + 1
     return Revision.objects.create(
         post=post,
@@ -172,17 +172,19 @@ def post_submit(*, post: Post, by: AbstractBaseUser) -> Submission:
 
     Blocking findings refuse the submission (recorded in the audit log, state unchanged).
     """
-    _require(by, Perm.EDIT, post.unit, _("Bạn không có quyền gửi duyệt bài viết của đơn vị này."))
     blocked: list[dict] | None = None
     with transaction.atomic():
         post = _locked(post)
+        # Against the locked row's unit, read with it (the caller's instance may not hold it).
+        _require(by, Perm.EDIT, post.unit, _("Bạn không có quyền gửi duyệt bài viết của đơn vị này."))
         _target(Action.SUBMIT, post.status)  # refuse before running the rules
         approving_unit = approving_unit_for(post.unit)
-        findings = review_post(post, approving_unit=approving_unit)
+        documents = post_documents(post)  # read once: the rules and the snapshot both need them
+        findings = review_post(post, approving_unit=approving_unit, documents=documents)
         if _blocked_by_rules(post, findings, by=by):
             blocked = findings
         else:
-            revision = _new_revision(post, by=by)
+            revision = _new_revision(post, by=by, documents=documents)
             _supersede_pending(post)
             submission = Submission.objects.create(
                 post=post,

@@ -388,6 +388,11 @@ class Post(models.Model):
             # (read per unit of the subtree, then merged).
             models.Index(fields=["-updated_at", "-id"], name="post_recently_edited"),
             models.Index(fields=["unit", "-updated_at", "-id"], name="post_unit_recently_edited"),
+            # The regulation's duplicate-title rule (``moderation.review``), on every submit and
+            # approve: an equality on the live posts' key (the trigram index answered it in
+            # 5-100 ms; this in under 1 ms), at the price of one more index write per publication.
+            models.Index(fields=["title_key"], condition=models.Q(live_revision__isnull=False),
+                         name="post_live_title_key"),
         ]
 
     def __str__(self) -> str:

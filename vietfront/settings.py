@@ -161,6 +161,10 @@ VIETFRONT_PUBLIC_MAX_AGE = int(os.environ.get("VIETFRONT_PUBLIC_MAX_AGE", "60"))
 # Each web process also keeps the pages it served lately in its own memory, keyed by the
 # publication generations it reads from the cache on every request (pages/cache.py); 0 turns it off.
 VIETFRONT_PUBLIC_LOCAL_CACHE_BYTES = int(os.environ.get("VIETFRONT_PUBLIC_LOCAL_CACHE_BYTES", str(32 * 1024 * 1024)))
+# Each process keeps the regulation's configuration (terms, domains, rule settings, approval
+# routes) and checks a version in the cache on every review (moderation/rules/config_cache.py).
+# It needs a cache all processes share: off with the local-memory default.
+VIETFRONT_REGULATION_CACHE = env_bool("VIETFRONT_REGULATION_CACHE", bool(REDIS_URL))
 
 # The public read API (channels/api/): anonymous, read-only JSON. No authentication class, so
 # no session is read and no CSRF check runs; errors in one JSON shape; OpenAPI by drf-spectacular.

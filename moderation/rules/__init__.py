@@ -2,7 +2,7 @@
 
 The workflow calls::
 
-    context = load_context(find_duplicates=...)   # 3 queries
+    context = load_context(find_duplicates=...)   # 3 queries, none while the kept copy is current
     result = run_rules(content, context=context)  # no query
     result.blocking / result.warnings / result.passed / result.as_dicts()
 

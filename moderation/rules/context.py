@@ -1,8 +1,8 @@
 """The configurable part of the regulation, read once per review.
 
-Admins edit banned terms, allowed domains and rule settings in the admin; nothing is cached
-across requests, so a change applies to the next submission without a deploy. Loading costs
-three queries whatever the size of the lists.
+Admins edit banned terms, allowed domains and rule settings in the admin; a change applies to
+the next submission without a deploy. Loading costs three queries whatever the size of the
+lists, or none where a shared cache lets each process keep a copy (``config_cache``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, urlsplit
 from django.conf import settings
 
 from .base import DuplicateFinder, Severity
+from .config_cache import cached
 from .text import Phrase
 
 
@@ -119,8 +120,7 @@ def _site_domains() -> set[str]:
     return hosts
 
 
-def load_context(*, find_duplicates: DuplicateFinder | None = None) -> RegulationContext:
-    """Read the admins' configuration: three queries, whatever the number of terms or domains."""
+def _read_configuration() -> tuple[tuple[TermSpec, ...], frozenset[str], dict[str, RuleConfig]]:
     from moderation.models import AllowedDomain, BannedTerm, RuleSetting
 
     terms = tuple(
@@ -132,14 +132,21 @@ def load_context(*, find_duplicates: DuplicateFinder | None = None) -> Regulatio
         )
         for term in BannedTerm.objects.filter(is_active=True).only("term", "category", "severity")
     )
-    domains = frozenset(AllowedDomain.objects.filter(is_active=True).values_list("domain", flat=True))
+    domains = AllowedDomain.objects.filter(is_active=True).values_list("domain", flat=True)
     configs = {
         code: RuleConfig(enabled=enabled, severity=Severity(severity) if severity else None)
         for code, enabled, severity in RuleSetting.objects.values_list("code", "is_enabled", "severity")
     }
+    return terms, frozenset(normalize_domain(d) for d in domains), configs
+
+
+def load_context(*, find_duplicates: DuplicateFinder | None = None) -> RegulationContext:
+    """The admins' configuration: three queries, whatever the number of terms or domains, or
+    none while this process's copy is current (``config_cache``)."""
+    terms, domains, configs = cached("regulation", _read_configuration)
     return RegulationContext(
         banned_terms=terms,
-        allowed_domains=frozenset({normalize_domain(d) for d in domains} | _site_domains()),
+        allowed_domains=domains | _site_domains(),
         rule_configs=configs,
         find_duplicates=find_duplicates,
     )
