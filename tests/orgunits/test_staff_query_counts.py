@@ -9,7 +9,7 @@ grant against one holding twenty.
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
@@ -21,6 +21,7 @@ from orgunits.models import OrgUnit, UnitKind
 from pages.models import CommunityPage, PageStatus, Post, PostStatus
 from tests.moderation.workflow_fixtures import make_post
 from tests.pages.conftest import _media_root, make_image, make_user  # noqa: F401 - fixture
+from tests.tree_growth import grow_communes
 
 pytestmark = pytest.mark.django_db
 
@@ -95,15 +96,7 @@ def _grow(tree, editor) -> None:
     """400 more communes under Đống Đa, each with a page, a draft, a pending submission and an
     audit row: bulk inserts and one rebuild, as an import does."""
     dongda = OrgUnit.objects.get(pk=tree.dongda.pk)
-    with transaction.atomic():
-        OrgUnit.objects.bulk_create([
-            OrgUnit(name=f"Phường Thử {i}", kind=UnitKind.COMMUNE, code=f"9{i:04d}", slug=f"phuong-thu-{i}",
-                    path=f"{dongda.path}/phuong-thu-{i}", parent=dongda, tree_id=0, lft=0, rght=0, level=0)
-            for i in range(GROWTH)
-        ])
-        OrgUnit.objects.rebuild()
-    units = list(OrgUnit.objects.filter(code__startswith="9", kind=UnitKind.COMMUNE))
-    pages = CommunityPage.objects.bulk_create([CommunityPage(unit=u, status=PageStatus.ACTIVE) for u in units])
+    pages = grow_communes(tree.dongda, GROWTH)
     posts = Post.objects.bulk_create([
         Post(page=p, unit_id=p.unit_id, title=f"Bài thử {i}", slug=f"bai-thu-{i}", status=PostStatus.SUBMITTED,
              created_by=editor, updated_by=editor)

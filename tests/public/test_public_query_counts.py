@@ -5,13 +5,14 @@ issue's budget of 4 (``bench_public`` measures their time on the full tree)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from orgunits.models import OrgUnit, UnitKind
-from pages.models import CommunityPage, PageStatus
+from orgunits.models import OrgUnit
+from pages.models import CommunityPage
 from tests.pages.conftest import make_image
+from tests.tree_growth import grow_communes
 
 from .conftest import live
 
@@ -53,16 +54,7 @@ def _urls(tree, posts, topic) -> list[str]:
 def _grow(tree, topic) -> None:
     """400 more communes under Đống Đa, each with an active page (bulk inserts and one rebuild,
     as an import does), and live posts on 40 of them and on the units already there."""
-    dongda = OrgUnit.objects.get(pk=tree.dongda.pk)
-    with transaction.atomic():
-        OrgUnit.objects.bulk_create([
-            OrgUnit(name=f"Phường Thử {i}", kind=UnitKind.COMMUNE, code=f"9{i:04d}", slug=f"phuong-thu-{i}",
-                    path=f"{dongda.path}/phuong-thu-{i}", parent=dongda, tree_id=0, lft=0, rght=0, level=0)
-            for i in range(GROWTH)
-        ])
-        OrgUnit.objects.rebuild()
-    units = list(OrgUnit.objects.filter(code__startswith="9", kind=UnitKind.COMMUNE).order_by("code"))
-    pages = CommunityPage.objects.bulk_create([CommunityPage(unit=u, status=PageStatus.ACTIVE) for u in units])
+    pages = grow_communes(tree.dongda, GROWTH)
     for i, page in enumerate(pages[:40]):
         cover = make_image(page.unit, alt=f"Ảnh {i}") if i % 4 == 0 else None
         live(page, f"Tin thử {i} của {page.unit.name}", topic=topic, cover=cover, days_ago=i % 5)
