@@ -33,7 +33,7 @@ from .clients.base import ChannelError, RetryableError, TokenExpired, Uncertain
 from .conf import setting
 from .content import ContentRefused, content_for
 from .models import ChannelConnection, ChannelDelivery, ConnectionStatus, DeliveryState, Platform
-from .signals import units_carrying_post
+from .signals import units_carrying_posts
 
 logger = logging.getLogger(__name__)
 S = DeliveryState
@@ -156,10 +156,22 @@ def deliveries_on_publish_many(*, post_ids: list[int]) -> None:
 
 
 def _start_many(post_ids: list[int]) -> None:
+    """One query when the country has no active channel; else four for the whole sweep (that one,
+    the live posts, the units carrying them, which of those have an active channel), then only
+    the posts some channel carries are prepared, one by one."""
     if not ChannelConnection.objects.filter(status=ConnectionStatus.ACTIVE).exists():
         return
-    for post_id in post_ids:
-        _start(post_id)
+    posts = dict(Post.objects.filter(pk__in=post_ids, live_revision__isnull=False).values_list("pk", "unit_id"))
+    if not posts:
+        return
+    carrying = carrying_units(posts)
+    with_channel = set(
+        ChannelConnection.objects.filter(status=ConnectionStatus.ACTIVE, unit_id__in=set().union(*carrying.values()))
+        .values_list("unit_id", flat=True)
+    )
+    for post_id, units in carrying.items():
+        if units & with_channel:
+            _start(post_id, frozenset(units))
 
 
 def deliveries_on_spread(*, post_id: int, unit_ids: Iterable[int]) -> None:
@@ -175,11 +187,14 @@ def _start(post_id: int, unit_ids: frozenset[int] | None = None) -> None:
         enqueue(deliver_task, delivery_id)
 
 
-def _carrying_units(post: Post) -> set[int]:
-    units = {post.unit_id}
-    for _receiver, ids in units_carrying_post.send(sender=Post, post_id=post.pk):
-        units.update(ids or ())
-    return units
+def carrying_units(post_units: dict[int, int]) -> dict[int, set[int]]:
+    """Post id -> the units whose pages carry it: its own (``post_units`` maps each post to it),
+    and those other apps answer for (spreading's targets). One query per receiver."""
+    carrying = {pk: {unit_id} for pk, unit_id in post_units.items()}
+    for _receiver, pairs in units_carrying_posts.send(sender=Post, post_ids=list(post_units)):
+        for post_id, unit_id in pairs or ():
+            carrying[post_id].add(unit_id)
+    return carrying
 
 
 def deliveries_prepare(*, post_id: int, unit_ids: Iterable[int] | None = None) -> list[int]:
@@ -193,7 +208,7 @@ def deliveries_prepare(*, post_id: int, unit_ids: Iterable[int] | None = None) -
     )
     if post is None:
         return []
-    units = _carrying_units(post) if unit_ids is None else set(unit_ids)
+    units = carrying_units({post.pk: post.unit_id})[post.pk] if unit_ids is None else set(unit_ids)
     connections = list(
         ChannelConnection.objects.filter(unit_id__in=units, status=ConnectionStatus.ACTIVE).values_list("pk", flat=True)
     )

@@ -6,5 +6,6 @@ their connected channels carry the post too. Channels never import spreading.
 
 from django.dispatch import Signal
 
-#: Sent with ``post_id``; each receiver returns an iterable of unit ids.
-units_carrying_post = Signal()
+#: Sent with ``post_ids``; each receiver returns an iterable of (post id, unit id) pairs, so a
+#: publishing sweep asks once for all its posts.
+units_carrying_posts = Signal()

@@ -37,18 +37,19 @@ def posts_published(sender, post_ids: list[int], **kwargs) -> None:
         bump_pages(paths)
 
 
-def units_carrying(sender, post_id: int, **kwargs) -> list[int]:
-    """For the channels: the units whose pages show the post through spreading."""
+def units_carrying(sender, post_ids: list[int], **kwargs) -> list[tuple[int, int]]:
+    """For the channels: (post, unit) for every unit whose page shows one of the posts through
+    spreading; one query however many posts."""
     from .models import Delivery
     from .states import VISIBLE
 
-    return list(Delivery.objects.filter(post_id=post_id, state__in=VISIBLE).values_list("unit_id", flat=True))
+    return list(Delivery.objects.filter(post_id__in=post_ids, state__in=VISIBLE).values_list("post_id", "unit_id"))
 
 
 def connect() -> None:
-    from channels.signals import units_carrying_post
+    from channels.signals import units_carrying_posts
     from moderation.signals import posts_published as moderation_posts_published
 
     post_save.connect(post_saved, sender=Post, dispatch_uid="spreading.post_saved")
     moderation_posts_published.connect(posts_published, dispatch_uid="spreading.posts_published")
-    units_carrying_post.connect(units_carrying, dispatch_uid="spreading.units_carrying")
+    units_carrying_posts.connect(units_carrying, dispatch_uid="spreading.units_carrying")
