@@ -145,6 +145,11 @@ def live_search_entries() -> QuerySet[PostSearch]:
 # --- posts -------------------------------------------------------------------------------------
 
 
+#: The days a search may be bounded by: the database holds the bounds of these whole days in
+#: any time zone (a day of year 1 or 9999 overflows once turned into local midnight).
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
+
+
 @dataclass
 class SearchFilters:
     unit: OrgUnit | None = None

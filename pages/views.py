@@ -47,7 +47,17 @@ from .public.selectors import (
     unit_context,
 )
 from .sanitize import html_to_text, sanitize_html
-from .search import SearchFilters, highlight, names_a_unit, query_terms, search_page, search_units, snippet
+from .search import (
+    FIRST_DAY,
+    LAST_DAY,
+    SearchFilters,
+    highlight,
+    names_a_unit,
+    query_terms,
+    search_page,
+    search_units,
+    snippet,
+)
 from .search_rank import matched_as_prefix
 from .selectors import access_document
 
@@ -296,13 +306,13 @@ def post_detail(request: HttpRequest, slug: str, unit_path: str = "") -> HttpRes
 
 
 def _parse_date(value: str) -> datetime.date | None:
-    """An ISO date, ``None`` for an empty value; ``ValueError`` for anything else, and for the
-    first and last years a date can hold: a day's bounds in local time would overflow there."""
+    """An ISO date, ``None`` for an empty value; ``ValueError`` for anything else, and for a
+    day outside what a search may be bounded by (``pages.search.FIRST_DAY`` to ``LAST_DAY``)."""
     if not value:
         return None
     day = datetime.date.fromisoformat(value)
-    if not 1900 <= day.year <= 9998:
-        raise ValueError(f"Year out of the searchable range: {value}")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"Day out of the searchable range: {value}")
     return day
 
 

@@ -3,17 +3,13 @@ documented in the schema from the same declarations."""
 
 from __future__ import annotations
 
-import datetime
-
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from orgunits.models import UnitKind
+from pages.search import FIRST_DAY, LAST_DAY
 
 from .cursors import MAX_ID, MAX_LIMIT, ListQuery
-
-#: Dates the database can hold once turned into the bounds of whole days in any time zone.
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
 
 
 class UnitListQuery(ListQuery):
