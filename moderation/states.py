@@ -30,6 +30,9 @@ class Action(models.TextChoices):
     TAKEDOWN_REQUESTED = "takedown_requested", _("Yêu cầu gỡ bài")
     TAKEDOWN_ESCALATED = "takedown_escalated", _("Yêu cầu gỡ bài quá hạn")
     IMPORT = "import", _("Nhập bài đã đăng từ nguồn khác")
+    # A reorganisation carried the post's work: its unit was dissolved.
+    UNIT_REORGANISED = "unit_reorganised", _("Chuyển sang đơn vị kế thừa")
+    REROUTED = "rerouted", _("Chuyển đơn vị duyệt")
 
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {

@@ -12,10 +12,12 @@ from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from moderation import notifications
-from moderation.models import Submission, TakedownRequest
+from moderation.models import AuditEntry, Submission, TakedownRequest
 from moderation.routing import approving_unit_for
+from moderation.states import Action
 from pages import services as page_services
 from pages.models import CommunityPage, Post, PostStatus
 from spreading.models import Delivery
@@ -61,8 +63,10 @@ def drafts_carry(*, unit_ids: set[int], report: Report) -> set[int]:
     if not posts:
         return set()
     successors = active_successors({p.unit_id for p in posts})
+    names = dict(OrgUnit.objects.filter(pk__in={p.unit_id for p in posts}).values_list("pk", "name"))
     pages: dict[int, CommunityPage] = {}
     moved: set[int] = set()
+    audit: list[AuditEntry] = []
     for post in posts:
         successor = successors[post.unit_id]
         if successor is None:
@@ -71,11 +75,16 @@ def drafts_carry(*, unit_ids: set[int], report: Report) -> set[int]:
         if successor.pk not in pages:
             pages[successor.pk] = _page_for(successor, report)
         page = pages[successor.pk]
+        from_unit = post.unit_id
         post.page = page
         if Post.objects.filter(page=page, slug=post.slug).exclude(pk=post.pk).exists():
             post.slug = ""  # Post.save picks the next free slug on the new page
         post.save(update_fields=["page", "slug"])
         moved.add(post.pk)
+        # On the successor, whose approvers and admins read its log: why the post is there now.
+        audit.append(_record(post, Action.UNIT_REORGANISED, unit_id=successor.pk,
+                             source=(from_unit, names[from_unit]), target=successor))
+    AuditEntry.objects.bulk_create(audit)
     report.drafts_moved += len(moved)
     return moved
 
@@ -103,7 +112,20 @@ def submissions_reroute(*, unit_ids: set[int], moved_post_ids: set[int], report:
             {"post": submission.post_id, "from_unit": _label(submission.approving_unit), "to_unit": _label(target)}
         )
         Submission.objects.filter(pk=submission.pk, state=Submission.State.PENDING).update(approving_unit=target)
+        _record(submission.post, Action.REROUTED, unit_id=unit.pk, source=(current.pk, current.name),
+                target=target).save()
         transaction.on_commit(partial(notifications.notify_submitted, submission_id=submission.pk))
+
+
+def _record(
+    post: Post, action: str, *, unit_id: int, source: tuple[int, str], target: OrgUnit
+) -> AuditEntry:
+    """A record (the state stays) with no actor: the reorganisation did it, not a person."""
+    reason = gettext("Sắp xếp lại đơn vị: từ %(source)s sang %(target)s") % {
+        "source": source[1], "target": target.name,
+    }
+    return AuditEntry(post=post, unit_id=unit_id, action=action, from_state=post.status, reason=reason,
+                      data={"from_unit": source[0], "to_unit": target.pk})
 
 
 def _waiting_on(unit_ids: set[int]) -> Q:

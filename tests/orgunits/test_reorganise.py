@@ -20,7 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
-from moderation.models import Submission, TakedownRequest
+from moderation.models import AuditEntry, Submission, TakedownRequest
 from moderation.services import post_approve, post_submit
 from orgunits.importers import source
 from orgunits.models import (
@@ -236,6 +236,11 @@ def test_drafts_move_with_their_unit_and_keep_their_content(tree, work):
     assert (draft.unit_id, draft.page.unit_id, draft.status) == (tree.vanmieu.pk, tree.vanmieu.pk, PostStatus.DRAFT)
     assert draft.title == "Tổng vệ sinh môi trường khu dân cư"
     assert draft.slug != work["draft"].slug  # the successor's page already had that slug
+    # The successor's log says why the draft is there, with no person as its author.
+    entry = AuditEntry.objects.get(post=draft, action="unit_reorganised")
+    assert (entry.unit_id, entry.actor_id, entry.from_state, entry.to_state) == (tree.vanmieu.pk, None, "draft", "")
+    assert entry.data == {"from_unit": tree.langthuong.pk, "to_unit": tree.vanmieu.pk}
+    assert entry.reason == "Sắp xếp lại đơn vị: từ Phường Láng Thượng sang Phường Văn Miếu - Quốc Tử Giám"
 
 
 @pytest.mark.django_db
@@ -248,6 +253,10 @@ def test_pending_submission_is_rerouted_told_and_decided_by_the_new_approver(
     submission = Submission.objects.get(pk=work["submission"].pk)
     assert (submission.state, submission.approving_unit_id) == ("pending", tree.hanoi.pk)
     assert outcome.report.submissions_rerouted[0]["post"] == work["pending"].pk
+    rerouted = AuditEntry.objects.get(post=work["pending"], action="rerouted")
+    assert (rerouted.unit_id, rerouted.from_state, rerouted.data) == (
+        tree.vanmieu.pk, "submitted", {"from_unit": tree.dongda.pk, "to_unit": tree.hanoi.pk}
+    )
     assert [m.to for m in mail.outbox if "[Chờ duyệt]" in m.subject] == [["duyet.hanoi@mattran.example.vn"]]
     post = Post.objects.get(pk=work["pending"].pk)
     with pytest.raises(PermissionDenied):
