@@ -72,6 +72,12 @@ def test_group_grant_covers_the_subtree_too(tree):
     assign_perm(f"orgunits.{Perm.EDIT}", group, tree.dongda)
 
     assert set(units_for_user(user=member, perm=Perm.EDIT)) == {tree.dongda, tree.vanmieu, tree.langthuong}
+    # The check the write paths make answers the same, through the group, and only there.
+    assert user_has_unit_perm(user=member, perm=Perm.EDIT, unit=tree.vanmieu)
+    assert not user_has_unit_perm(user=member, perm=Perm.EDIT, unit=tree.hanoi)
+    assert not user_has_unit_perm(user=member, perm=Perm.EDIT, unit=tree.phucxa)
+    assert not user_has_unit_perm(user=member, perm=Perm.APPROVE, unit=tree.vanmieu)
+    assert not user_has_unit_perm(user=make_user("ngoai.nhom"), perm=Perm.EDIT, unit=tree.vanmieu)
 
 
 def test_a_global_model_level_permission_grants_nothing(tree):
