@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
@@ -89,6 +89,9 @@ class LineChart:
     x_labels: list[tuple[float, str]]
     y_ticks: list[tuple[float, str]]
     targets: list[tuple[float, str]]
+    #: vertical markers: (x, label, text-anchor), e.g. the day a reorganisation took effect; the
+    #: label runs away from the nearer edge so that it stays inside the image.
+    breaks: list[tuple[float, str, str]] = field(default_factory=list)
     width: int = WIDTH
     height: int = LINE_HEIGHT
     left: int = PLOT_LEFT
@@ -107,13 +110,24 @@ def line_chart(
     dates: list[datetime.date],
     series: list[tuple[str, str, list[float | None]]],
     targets: list[tuple[float, str]],
+    breaks: list[tuple[datetime.date, str]] = (),
 ) -> LineChart:
-    """Percentages over time: one line per ``(label, css class, values)``, dashed target lines."""
+    """Percentages over time: one line per ``(label, css class, values)``, dashed target lines,
+    and a vertical marker at each ``(day, label)`` of ``breaks`` (placed between the points
+    around that day: a reform on 1 July sits just after the June point)."""
     n = len(dates)
     span = PLOT_RIGHT - PLOT_LEFT
 
     def x(i: int) -> float:
         return round(PLOT_LEFT + (span * i / (n - 1) if n > 1 else span / 2), 1)
+
+    def x_of(day: datetime.date) -> float:
+        after = next((i for i, d in enumerate(dates) if d >= day), n - 1)
+        if after == 0:
+            return x(0)
+        before = dates[after - 1]
+        share = (day - before).days / max(1, (dates[after] - before).days)
+        return round(x(after - 1) + (x(after) - x(after - 1)) * min(1.0, share), 1)
 
     drawn = []
     for label, css, values in series:
@@ -132,6 +146,12 @@ def line_chart(
         % {"start": f"{dates[0]:%m/%Y}", "end": f"{dates[-1]:%m/%Y}", "last": last}
         if dates else ""
     )
+    shown_breaks = [
+        (at, label, "start" if at < (PLOT_LEFT + PLOT_RIGHT) / 2 else "end")
+        for at, label in ((x_of(day), label) for day, label in breaks)
+    ] if dates else []
+    if shown_breaks:
+        description = " ".join([description, *(f"{label}." for _x, label, _a in shown_breaks)])
     return LineChart(
         title=title,
         description=description,
@@ -139,6 +159,7 @@ def line_chart(
         x_labels=x_labels,
         y_ticks=y_ticks,
         targets=[(_y(t), label) for t, label in targets],
+        breaks=shown_breaks,
     )
 
 

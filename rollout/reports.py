@@ -63,6 +63,36 @@ def _page_columns(first: Column, units_label: str) -> list[Column]:
     ]
 
 
+def applies_note(f: TargetFigure) -> str:
+    """Why a target shows no percentage: since when it no longer applies, where the level it
+    needs was dissolved in the region; "does not apply" where that level never existed there.
+    Empty for a target that applies."""
+    if f.applies:
+        return ""
+    if f.ended_on is not None:
+        return _("Không còn áp dụng từ %(date)s") % {"date": f.ended_on.strftime("%d/%m/%Y")}
+    return _("Không áp dụng")
+
+
+def lapsed_note(f: TargetFigure) -> str:
+    """The tables' note on a target: since when it no longer applies, where it once did (a
+    target that never applied in the view shows "–" and needs no note)."""
+    return applies_note(f) if f.ended_on is not None else ""
+
+
+def applies_reason(f: TargetFigure) -> str:
+    """The sentence under ``applies_note`` on the target's card."""
+    if f.applies:
+        return ""
+    level = UnitKind(f.missing_kind).label if f.missing_kind else ""
+    if f.ended_on is not None:
+        return _(
+            "Phạm vi này không còn đơn vị cấp “%(level)s” nào đang hoạt động: đơn vị cuối cùng "
+            "thôi hoạt động từ %(date)s (sắp xếp lại đơn vị)."
+        ) % {"level": level, "date": f.ended_on.strftime("%d/%m/%Y")}
+    return _("Phạm vi này không có cấp mà chỉ tiêu đo (cơ cấu từ 1/7/2025 không có cấp huyện).")
+
+
 def targets_table(d: Dashboard) -> Table:
     table = Table(
         key="chi-tieu",
@@ -70,14 +100,14 @@ def targets_table(d: Dashboard) -> Table:
         columns=[
             Column(_("Chỉ tiêu")), Column(_("Cấp được đo")), Column(_("Đạt"), INT), Column(_("Tổng số"), INT),
             Column(_("Tỷ lệ (%)"), PCT), Column(_("Chỉ tiêu (%)"), INT), Column(_("Còn thiếu (điểm %)"), PCT),
-            Column(_("Còn thiếu (đơn vị)"), INT),
+            Column(_("Còn thiếu (đơn vị)"), INT), Column(_("Ghi chú")),
         ],
     )
     for f in d.targets:
         table.rows.append(
             Row(
                 [f.target.name, UnitKind(f.target.unit_kind).label, f.met, f.total, f.percent,
-                 f.target.target_percent, f.gap_points, f.units_short],
+                 f.target.target_percent, f.gap_points, f.units_short, lapsed_note(f)],
                 links={2: list_url(d.root, "met", f.target.pk), 7: list_url(d.root, "missing", f.target.pk)},
             )
         )
@@ -85,10 +115,13 @@ def targets_table(d: Dashboard) -> Table:
 
 
 def target_breakdown_table(d: Dashboard, f: TargetFigure) -> Table:
+    caption = _("Theo đơn vị trực thuộc %(unit)s") % {"unit": d.root.name}
+    if lapsed_note(f):
+        caption = f"{caption}. {lapsed_note(f)}."
     table = Table(
         key=f"chi-tieu-{f.target.pk}",
         title=f.target.name,
-        caption=_("Theo đơn vị trực thuộc %(unit)s") % {"unit": d.root.name},
+        caption=caption,
         columns=[
             Column(_("Đơn vị")), Column(_("Đạt"), INT), Column(_("Tổng số"), INT), Column(_("Tỷ lệ (%)"), PCT),
             Column(_("Chưa đạt"), INT), Column(_("Còn thiếu để đạt chỉ tiêu (đơn vị)"), INT),
@@ -246,22 +279,48 @@ def queue_table(d: Dashboard) -> Table:
     return table
 
 
-def timeline_table(d: Dashboard) -> Table:
+def reform_note(day: datetime.date) -> str:
+    return _("Sắp xếp lại đơn vị có hiệu lực %(date)s") % {"date": day.strftime("%d/%m/%Y")}
+
+
+def timeline_breaks(d: Dashboard) -> dict[int, list[datetime.date]]:
+    """The timeline's rows (by index) in whose month a reorganisation took effect."""
     kinds = list(d.timeline)
-    totals = d.kind_totals
+    if not kinds:
+        return {}
+    months = [day.replace(day=1) for day, _n in d.timeline[kinds[0]]]
+    breaks: dict[int, list[datetime.date]] = {}
+    for reform in d.reforms:
+        if reform.replace(day=1) in months:
+            breaks.setdefault(months.index(reform.replace(day=1)), []).append(reform)
+    return breaks
+
+
+def timeline_table(d: Dashboard) -> Table:
+    """Active pages at each month's end, with the share of the units that existed then; a
+    "Ghi chú" column marks the month a reorganisation took effect, where the view has one."""
+    kinds = list(d.timeline)
+    breaks = timeline_breaks(d)
     columns = [Column(_("Cuối tháng"), DATE)]
     for kind in kinds:
         label = UnitKind(kind).label
         columns += [Column(_("%(kind)s: trang hoạt động") % {"kind": label}, INT),
+                    Column(_("%(kind)s: số đơn vị") % {"kind": label}, INT),
                     Column(_("%(kind)s: tỷ lệ (%%)") % {"kind": label}, PCT)]
-    table = Table(key="theo-thoi-gian", title=_("Trang đang hoạt động cuối mỗi tháng"), columns=columns)
+    if breaks:
+        columns.append(Column(_("Ghi chú")))
+    table = Table(
+        key="theo-thoi-gian", title=_("Trang đang hoạt động cuối mỗi tháng"), columns=columns,
+        caption=_("Tỷ lệ mỗi tháng tính trên các đơn vị còn tồn tại vào cuối tháng đó.") if breaks else "",
+    )
     if not kinds:
         return table
     for i, (day, _count) in enumerate(d.timeline[kinds[0]]):
         cells: list[object] = [day]
         for kind in kinds:
-            active = d.timeline[kind][i][1]
-            cells += [active, percent(active, totals.get(kind, 0))]
+            cells += [d.timeline[kind][i][1], d.timeline_units[kind][i], d.timeline_percent(kind, i)]
+        if breaks:
+            cells.append("; ".join(reform_note(r) for r in breaks.get(i, [])))
         table.rows.append(Row(cells))
     return table
 

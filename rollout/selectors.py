@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from moderation.models import Submission
 from orgunits.managers import subtree_q
-from orgunits.models import OrgUnit, UnitKind
+from orgunits.models import OrgUnit, Reorganisation, UnitKind
 from orgunits.roles import Perm
 from orgunits.selectors import UserLike, unit_access_q
 from pages.models import CommunityPage, PageStatus, PageStatusChange, Post
@@ -261,6 +261,16 @@ class TargetFigure:
     applies: bool = True
     #: change in percentage points since the end of last month, where the history tells it.
     trend_points: float | None = None
+    #: for a target that does not apply because the level it needs was dissolved in the region
+    #: (the districts in the 2025 reform): the day the last unit of that level was dissolved.
+    #: None where that level never existed there.
+    ended_on: datetime.date | None = None
+
+    @property
+    def missing_kind(self) -> str:
+        """The level whose absence keeps a target from applying: the measured one, else the one
+        its guidance is addressed to."""
+        return self.target.unit_kind if self.total == 0 else self.target.guidance_to_kind
 
     @property
     def percent(self) -> float | None:
@@ -325,11 +335,14 @@ class Dashboard:
     approval: list[ApprovalFigure]
     queue: list[QueueFigure]
     timeline: dict[str, list[tuple[datetime.date, int]]] = field(default_factory=dict)
+    #: per kind, the units that existed on each of the timeline's days: its points' denominators.
+    timeline_units: dict[str, list[int]] = field(default_factory=dict)
+    #: effective dates of the reorganisations that dissolved units of the subtree, oldest first.
+    reforms: list[datetime.date] = field(default_factory=list)
 
-    @property
-    def kind_totals(self) -> dict[str, int]:
-        """Units per kind in the subtree: the denominators of the timeline's percentages."""
-        return {k.kind: k.total for k in self.kinds}
+    def timeline_percent(self, kind: str, index: int) -> float | None:
+        """The share of ``kind``'s units with an active page on the timeline's ``index``-th day."""
+        return percent(self.timeline[kind][index][1], self.timeline_units.get(kind, [0] * (index + 1))[index])
 
 
 def _local_date(value: datetime.date | datetime.datetime | None) -> datetime.date | None:
@@ -385,9 +398,12 @@ def dashboard_for(*, root: OrgUnit, now: datetime.datetime | None = None) -> Das
     by_id[root.pk] = root
     targets, kinds, child_pages = _unit_figures(root, children, by_id, now)
     weeks, months, weekly, monthly = _activity(root, children, now)
-    timeline = _timeline(root, now)
+    lapsed = [f for f in targets if not f.applies]
+    lives = _lifetimes(root, now, [f.region for f in lapsed if f.region.pk != root.pk])
+    timeline, timeline_units = _timeline(root, now, lives)
+    _ended_on(lapsed, root, lives)
     for f in targets:
-        f.trend_points = _trend(f, root, timeline)
+        f.trend_points = _trend(f, root, timeline, timeline_units)
     return Dashboard(
         root=root,
         now=now,
@@ -402,17 +418,28 @@ def dashboard_for(*, root: OrgUnit, now: datetime.datetime | None = None) -> Das
         approval=_approval(root, now),
         queue=_queue(root, now),
         timeline=timeline,
+        timeline_units=timeline_units,
+        reforms=lives.reforms,
     )
 
 
-def _trend(f: TargetFigure, root: OrgUnit, timeline: dict[str, list[tuple[datetime.date, int]]]) -> float | None:
+def _trend(
+    f: TargetFigure,
+    root: OrgUnit,
+    timeline: dict[str, list[tuple[datetime.date, int]]],
+    timeline_units: dict[str, list[int]],
+) -> float | None:
     """A page target's change since the end of last month, in points, from the status history
     (the timeline's last two points). Only where the target is measured over the whole view:
-    the history counts the subtree's pages, not a scoped target's region."""
+    the history counts the subtree's pages, not a scoped target's region. Each point is divided
+    by the units of its own day: across a reorganisation the two months count different units."""
     points = timeline.get(f.target.unit_kind, [])
     if f.target.condition != Condition.ACTIVE_PAGE or f.region.pk != root.pk or not f.applies or len(points) < 2:
         return None
-    return round(100.0 * (points[-1][1] - points[-2][1]) / f.total, 1)
+    units = timeline_units[f.target.unit_kind]
+    if not (units[-1] and units[-2]):
+        return None
+    return round(100.0 * points[-1][1] / units[-1] - 100.0 * points[-2][1] / units[-2], 1)
 
 
 def _unit_figures(
@@ -592,48 +619,139 @@ def _queue(root: OrgUnit, now) -> list[QueueFigure]:
     ]
 
 
-def _timeline(root: OrgUnit, now) -> dict[str, list[tuple[datetime.date, int]]]:
-    """Active pages at the end of each month, per kind, from the page status history.
+def _exists_on(is_active: bool, dissolved_on: datetime.date | None, day: datetime.date) -> bool:
+    """Whether a unit that ended as given (``is_active``, ``dissolved_on``) still existed on ``day``.
+
+    A dissolved unit existed until the day before ``dissolved_on``. A unit made inactive without
+    a date has no known end: it is left out of the history, as it is of today's figures, rather
+    than counted for ever."""
+    return is_active or (dissolved_on is not None and dissolved_on > day)
+
+
+def _timeline_days(now: datetime.datetime) -> list[datetime.date]:
+    """The first day of each month the timeline may show, oldest first (``TIMELINE_MONTHS``)."""
+    today = timezone.localtime(now).date()
+    return [_month_start(today, n) for n in range(TIMELINE_MONTHS - 1, -1, -1)]
+
+
+def _point_day(month: datetime.date, today: datetime.date) -> datetime.date:
+    """The day a month's point stands for: its last day, or today for the current month."""
+    return min(_next_month(month) - datetime.timedelta(days=1), today)
+
+
+@dataclass
+class Lifetimes:
+    """The subtree's units, dissolved ones included, by how they ended: one row per (kind,
+    is_active, dissolved_on), with how many of them had been created by the end of each of
+    the timeline's months (``created[i]``, the months of ``_timeline_days``)."""
+
+    rows: list[dict]
+    reforms: list[datetime.date]
+
+    def existing(self, kind: str, index: int, day: datetime.date) -> int:
+        """Units of ``kind`` created by the end of the ``index``-th month and not dissolved on ``day``."""
+        return sum(
+            row[f"created_{index}"] for row in self.rows
+            if row["kind"] == kind and _exists_on(row["is_active"], row["dissolved_on"], day)
+        )
+
+
+def _lifetimes(root: OrgUnit, now: datetime.datetime, regions: list[OrgUnit]) -> Lifetimes:
+    """The units the timeline divides by, the dates levels were dissolved, and the
+    reorganisations that dissolved them. One query over the subtree's units (dissolved ones
+    included), grouped by kind and end: a handful of rows, since units are dissolved on a few
+    dates. The month-end counts are filtered counts (``created_at`` before the next month's
+    start) rather than a GROUP BY month, which would convert each row's time zone. ``regions``:
+    the scoped regions of targets that do not apply, each with its own count (``in_<i>``), so
+    that the day their level ended is read in the region, not the whole view.
+    """
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(now).date()
+    aggregates = {
+        # An effective date of an applied reorganisation: that day's dissolutions are a reform.
+        "reform": Count("pk", filter=Q(dissolved_on__in=Reorganisation.objects.values("effective_on"))),
+    }
+    for i, month in enumerate(_timeline_days(now)):
+        end = timezone.make_aware(datetime.datetime.combine(_next_month(month), datetime.time.min), tz)
+        aggregates[f"created_{i}"] = Count("pk", filter=Q(created_at__lt=end) if _next_month(month) <= today else None)
+    for i, region in enumerate(regions):
+        aggregates[f"in_{i}"] = Count("pk", filter=subtree_q(region))
+    rows = list(
+        OrgUnit.objects.in_subtree(root).values("kind", "is_active", "dissolved_on").annotate(**aggregates).order_by()
+    )
+    reforms = sorted({r["dissolved_on"] for r in rows if r["reform"] and r["dissolved_on"] is not None})
+    return Lifetimes(rows=rows, reforms=reforms)
+
+
+def _ended_on(lapsed: list[TargetFigure], root: OrgUnit, lives: Lifetimes) -> None:
+    """Set, on each target that does not apply, the day the last unit of its missing level was
+    dissolved in its region (none where the level never existed there). No query."""
+    regions = [f.region.pk for f in lapsed if f.region.pk != root.pk]
+    for f in lapsed:
+        kind = f.missing_kind
+        key = None if f.region.pk == root.pk else f"in_{regions.index(f.region.pk)}"
+        ended = [
+            row["dissolved_on"] for row in lives.rows
+            if row["kind"] == kind and not row["is_active"] and row["dissolved_on"] is not None
+            and (key is None or row[key])
+        ]
+        f.ended_on = max(ended, default=None)
+
+
+def _timeline(
+    root: OrgUnit, now: datetime.datetime, lives: Lifetimes
+) -> tuple[dict[str, list[tuple[datetime.date, int]]], dict[str, list[int]]]:
+    """Active pages at the end of each month, per kind, from the page status history, and the
+    units of that kind that existed then (the points' denominators).
 
     Each change moves one page into or out of "active" (``from_status``/``to_status``), so the
     active count at a month's end is the running sum of (+1 into active, −1 out of active) up to
-    that month. One query grouped by kind and month; the running sum in Python.
+    that month, over the pages of units that still existed then: a dissolved unit's page keeps
+    its status, and would otherwise stay counted after the unit is gone. One query grouped by
+    kind, month and how the unit ended (a few dissolution dates); the sums in Python. The
+    denominators come from ``lives``: a month before a reform divides by the units of then.
     """
     tz = timezone.get_current_timezone()
     rows = (
         PageStatusChange.objects.filter(subtree_q(root, "page__unit__"))
         .annotate(month=TruncMonth("at", tzinfo=tz))
-        .values("page__unit__kind", "month")
+        .values("page__unit__kind", "month", "page__unit__is_active", "page__unit__dissolved_on")
         .annotate(
             up=Count("pk", filter=Q(to_status=PageStatus.ACTIVE)),
             down=Count("pk", filter=Q(from_status=PageStatus.ACTIVE)),
         )
         .order_by("month")
     )
-    deltas: dict[str, dict[datetime.date, int]] = defaultdict(lambda: defaultdict(int))
+    # kind -> [(month, is_active, dissolved_on, delta)]
+    deltas: dict[str, list[tuple[datetime.date, bool, datetime.date | None, int]]] = defaultdict(list)
     for row in rows:
-        deltas[row["page__unit__kind"]][_local_date(row["month"])] += row["up"] - row["down"]
+        deltas[row["page__unit__kind"]].append(
+            (_local_date(row["month"]), row["page__unit__is_active"], row["page__unit__dissolved_on"],
+             row["up"] - row["down"])
+        )
     if not deltas:
-        return {}
+        return {}, {}
     today = timezone.localtime(now).date()
-    first = min(month for per_kind in deltas.values() for month in per_kind)
-    first = max(first, _month_start(today, TIMELINE_MONTHS - 1))
-    months = []
-    month = first
-    while month <= today:
-        months.append(month)
-        month = _next_month(month)
+    window = _timeline_days(now)
+    first = max(min(month for per_kind in deltas.values() for month, *_rest in per_kind), window[0])
+    months = [(i, month) for i, month in enumerate(window) if month >= first]
     series: dict[str, list[tuple[datetime.date, int]]] = {}
+    units: dict[str, list[int]] = {}
     for kind in KIND_ORDER:
         if kind not in deltas:
             continue
-        running = sum(n for m, n in deltas[kind].items() if m < first)
-        points = []
-        for month in months:
-            running += deltas[kind].get(month, 0)
-            points.append((min(_next_month(month) - datetime.timedelta(days=1), today), running))
+        points, existing = [], []
+        for i, month in months:
+            day = _point_day(month, today)
+            active = sum(
+                delta for changed, is_active, dissolved_on, delta in deltas[kind]
+                if changed <= month and _exists_on(is_active, dissolved_on, day)
+            )
+            points.append((day, active))
+            existing.append(lives.existing(kind, i, day))
         series[kind] = points
-    return series
+        units[kind] = existing
+    return series, units
 
 
 # --- documents ----------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         target_blocks.append(
             {
                 "figure": f,
+                "note": reports.applies_note(f),
+                "reason": reports.applies_reason(f),
                 "table": tables[f"chi-tieu-{f.target.pk}"],
                 "chart": charts.column_chart(title=f.target.name, rows=rows, target=f.target.target_percent)
                 if len(rows) > 1 else None,
@@ -96,20 +98,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     timeline_chart = None
     if d.timeline:
-        totals = d.kind_totals
-        kinds = [k for k in d.timeline if totals.get(k)]
+        kinds = [k for k in d.timeline if any(d.timeline_units.get(k, ()))]
         if kinds:
             dates = [day for day, _n in d.timeline[kinds[0]]]
+            # Each month over the units of that month: a reform changes the denominator.
             series = [
-                (UnitKind(k).label, f"series-{k}", [100.0 * n / totals[k] for _day, n in d.timeline[k]]) for k in kinds
+                (UnitKind(k).label, f"series-{k}", [d.timeline_percent(k, i) for i in range(len(dates))])
+                for k in kinds
             ]
             goals = sorted(
                 {(float(f.target.target_percent), f"{f.target.target_percent}%") for f in d.targets
                  if f.target.condition == Condition.ACTIVE_PAGE and f.target.unit_kind in kinds}
             )
+            breaks = [(r, reports.reform_note(r)) for rows in reports.timeline_breaks(d).values() for r in rows]
             timeline_chart = charts.line_chart(
                 title=_("Tỷ lệ đơn vị có trang đang hoạt động, cuối mỗi tháng"), dates=dates, series=series,
-                targets=goals,
+                targets=goals, breaks=breaks,
             )
     mapped = reports.map_figure(d)
     context = {
