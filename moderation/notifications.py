@@ -2,15 +2,21 @@
 
 Approvers hear when something awaits them (or, with the daily digest option, once a day);
 editors hear when their post is approved, sent back, published, withdrawn or taken down.
+
+A step taken in a request schedules its notice with ``after_commit``: who is to hear is worked
+out by a worker (three or four queries that the person who clicked should not wait for), or in
+the request when no broker takes the task, so no notice is lost to an outage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +24,20 @@ from django.utils.translation import gettext as _
 from orgunits.roles import Perm
 from orgunits.selectors import unit_access_q
 from vietfront.escaping import one_line, strip_controls
+
+
+def after_commit(event: str, **ids) -> None:
+    """Tell whoever must hear of ``event`` (a key of ``NOTIFIERS``) once the transaction commits."""
+    transaction.on_commit(partial(_dispatch, event, ids))
+
+
+def _dispatch(event: str, ids: dict) -> None:
+    from vietfront.tasks import enqueue
+
+    from .tasks import notify_task
+
+    if not enqueue(notify_task, event=event, **ids):
+        NOTIFIERS[event](**ids)
 
 
 def _emails(users: Iterable) -> list[str]:
@@ -84,6 +104,8 @@ def notify_submitted(*, submission_id: int) -> None:
     from .routing import approvers_to_notify
 
     submission = Submission.objects.select_related("post", "approving_unit", "post__unit", "revision").get(pk=submission_id)
+    if submission.state != Submission.State.PENDING:
+        return  # decided or withdrawn before the notice went out: nothing awaits the approvers
     # The nearest level with an active approver who is not the post's author: an author who
     # approves at that level cannot decide, so the post would otherwise wait unseen.
     approvers = approvers_to_notify(
@@ -244,3 +266,14 @@ def notify_published_many(*, post_ids: list[int]) -> None:
                 f"- {one_line(title)}\n  {url}" for title, url in items
             )
         _queue(subject, body, [email])
+
+
+#: The notices ``after_commit`` can schedule, by the name the task carries.
+NOTIFIERS = {
+    "submitted": notify_submitted,
+    "decided": notify_decided,
+    "published": notify_published,
+    "removed": notify_removed,
+    "takedown_requested": notify_takedown_requested,
+    "takedown_escalated": notify_takedown_escalated,
+}

@@ -194,7 +194,7 @@ def post_submit(*, post: Post, by: AbstractBaseUser) -> Submission:
                 submitted_by=by,
             )
             _move(post, Action.SUBMIT, actor=by, revision=revision.number, findings=findings)
-            transaction.on_commit(partial(notifications.notify_submitted, submission_id=submission.pk))
+            notifications.after_commit("submitted", submission_id=submission.pk)
     if blocked is not None:
         raise RegulationBlocked(blocked)
     return submission
@@ -231,7 +231,7 @@ def post_approve(
                 (Action.APPROVE, note, {"revision": submission.revision.number}),
                 (Action.SCHEDULE, "", {"publish_at": when.isoformat()}),
             ], actor=by)
-            transaction.on_commit(partial(notifications.notify_decided, submission_id=submission.pk))
+            notifications.after_commit("decided", submission_id=submission.pk)
             if when <= now:
                 from .tasks import publish_post_task
 
@@ -256,7 +256,7 @@ def post_send_back(*, post: Post, by: AbstractBaseUser, reason: str) -> Submissi
         submission.decided_at = timezone.now()
         submission.reason = reason
         submission.save(update_fields=["state", "decided_by", "decided_at", "reason"])
-        transaction.on_commit(partial(notifications.notify_decided, submission_id=submission.pk))
+        notifications.after_commit("decided", submission_id=submission.pk)
     return submission
 
 
@@ -291,7 +291,7 @@ def post_publish(*, post_id: int, now: datetime.datetime | None = None) -> bool:
         post.published_at = post.published_at or now
         post.save(update_fields=["live_revision", "published_at"])
         _move(post, Action.PUBLISH, actor=None, revision=submission.revision.number)
-        transaction.on_commit(partial(notifications.notify_published, post_id=post.pk))
+        notifications.after_commit("published", post_id=post.pk)
         channel_services.deliveries_on_publish(post_id=post.pk)  # Facebook and Zalo, after commit
     return True
 
@@ -352,7 +352,7 @@ def _end_publication(post: Post, action: str, *, by: AbstractBaseUser, reason: s
     _supersede_pending(post)
     post.live_revision = None
     post.save(update_fields=["live_revision"])
-    transaction.on_commit(partial(notifications.notify_removed, post_id=post.pk, action=action, reason=reason))
+    notifications.after_commit("removed", post_id=post.pk, action=action, reason=reason)
     channel_services.deliveries_on_removal(post_id=post.pk)  # delete what Facebook and Zalo carry
 
 
@@ -406,7 +406,7 @@ def takedown_request_record(
         )
         _audit(post=post, actor=by, action=Action.TAKEDOWN_REQUESTED, reason=reason,
                source=source, requester=requester, deadline=request.deadline.isoformat())
-        transaction.on_commit(partial(notifications.notify_takedown_requested, request_id=request.pk))
+        notifications.after_commit("takedown_requested", request_id=request.pk)
     return request
 
 
@@ -431,7 +431,7 @@ def takedown_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
             for r in overdue
         )
         for request in overdue:
-            transaction.on_commit(partial(notifications.notify_takedown_escalated, request_id=request.pk))
+            notifications.after_commit("takedown_escalated", request_id=request.pk)
     return len(overdue)
 
 

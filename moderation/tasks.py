@@ -41,5 +41,10 @@ def send_email_task(*, subject: str, body: str, recipients: list[str]) -> int:
 
 
 @shared_task(acks_late=True)
+def notify_task(*, event: str, **ids) -> None:
+    notifications.NOTIFIERS[event](**ids)
+
+
+@shared_task(acks_late=True)
 def send_daily_digests_task() -> int:
     return notifications.send_daily_digests()

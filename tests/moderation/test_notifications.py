@@ -9,9 +9,10 @@ from guardian.shortcuts import assign_perm
 
 from moderation import notifications, services
 from moderation.models import NotificationPreference, Submission
-from moderation.tasks import publish_due_posts_task, publish_post_task
+from moderation.tasks import notify_task, publish_due_posts_task, publish_post_task
 from tests.moderation.workflow_fixtures import *  # noqa: F403
 from tests.moderation.workflow_fixtures import make_post
+from vietfront.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,34 @@ def test_takedown_request_mails_the_approvers_and_escalation_the_level_above(tre
         assert services.takedown_escalate_overdue() == 1
         assert services.takedown_escalate_overdue() == 0
     assert sent("[Quá hạn gỡ bài]") == [["tw@mattran.example.vn"]]  # once, to the level above Hà Nội
+
+
+def test_who_hears_is_worked_out_by_a_worker_not_the_request(
+    post, people, celery_broker, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    # A broker that takes the task and no worker to run it: the request only sends the task.
+    celery_broker("memory://")
+    with django_capture_on_commit_callbacks() as callbacks:
+        submission = services.post_submit(post=post, by=people.editor)
+    with django_assert_num_queries(0):
+        for callback in callbacks:
+            callback()
+    assert sent("[Chờ duyệt]") == []
+    # What the workers do with the task it sent (and the mail task that one sends).
+    celery_app.conf.task_always_eager = True
+    notify_task.delay(event="submitted", submission_id=submission.pk)
+    assert sent("[Chờ duyệt]") == [["duyet.hanoi@mattran.example.vn"]]
+
+
+def test_with_no_broker_the_request_sends_the_notice_itself(post, people, celery_broker, django_capture_on_commit_callbacks):
+    celery_broker("redis://127.0.0.1:1/0")  # nothing listens there
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_submit(post=post, by=people.editor)
+    assert sent("[Chờ duyệt]") == [["duyet.hanoi@mattran.example.vn"]]
+
+
+def test_a_notice_that_runs_after_the_decision_tells_no_approver(post, people):
+    submission = services.post_submit(post=post, by=people.editor)  # the notice waits (no commit hook runs)
+    services.post_approve(post=post, by=people.approver)
+    notify_task(event="submitted", submission_id=submission.pk)
+    assert sent("[Chờ duyệt]") == []

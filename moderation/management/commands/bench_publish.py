@@ -4,8 +4,10 @@ Seeds ``--posts`` approved-and-due posts (bulk inserts, each with its approved r
 submission, exactly as ``post_approve`` leaves them) for the sweep, and ``--workflow`` drafts
 that go through ``post_submit`` and ``post_approve`` one by one, on the pre-2025 tree with at
 least ``--background`` live posts (``seed_bench``). Prints posts per second and SQL statements
-per post for each phase. Mail goes to the in-memory backend and tasks run in-process, so the
-figures are the database's and the code's, not a broker's. Throw-away databases only.
+per post for each phase. Submitting and approving are timed as a web process runs them, handing
+their notices to a broker (an in-memory one here); what a worker then does to work out who
+hears is timed apart. Mail goes to the in-memory backend and the sweep's tasks run in-process,
+so the figures are the database's and the code's, not a broker's. Throw-away databases only.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,7 +27,7 @@ from django.db.models import Count
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from moderation import services, tasks
+from moderation import notifications, services, tasks
 from moderation.models import Revision, Submission
 from moderation.revisions import content_hash, snapshot_post
 from moderation.routing import approving_unit_for
@@ -36,6 +39,20 @@ from vietfront.celery import app as celery_app
 from vietfront.text import search_key
 
 BATCH = 1000
+
+
+@contextmanager
+def _broker_without_worker() -> Iterator[None]:
+    """Tasks sent to an in-memory broker that nobody consumes: what a request pays to hand one
+    over, without a broker's network time (or a worker's work) in the figures."""
+    saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = "memory://", False
+    celery_app._pool = celery_app.amqp._producer_pool = None  # pooled per broker: dial the new one
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+        celery_app._pool = celery_app.amqp._producer_pool = None
 
 
 def _content(post: Post, topic_names: dict[int, str]) -> dict:
@@ -76,10 +93,24 @@ class Command(BaseCommand):
         self._approve_in_bulk(due, editor=editor, approver=approver)
         drafts = self._drafts(rng, pages, workflow, editor, prefix="wf", duplicates_of=province)
         later = timezone.now() + timezone.timedelta(days=1)
+        def notices(event: str) -> Callable:
+            def run() -> None:
+                for pk in Submission.objects.filter(post__in=drafts).values_list("pk", flat=True):
+                    notifications.NOTIFIERS[event](submission_id=pk)
+            return run
+
+        # As in a web process, the notices are handed to a broker; a worker works out who hears.
+        with _broker_without_worker():
+            submit = self._time(lambda: [services.post_submit(post=p, by=editor) for p in drafts], len(drafts))
+        submitted = self._time(notices("submitted"), len(drafts))
+        with _broker_without_worker():
+            approve = self._time(
+                lambda: [services.post_approve(post=p, by=approver, publish_at=later) for p in drafts], len(drafts))
         rows = [
-            ("submit", *self._time(lambda: [services.post_submit(post=p, by=editor) for p in drafts], len(drafts))),
-            ("approve", *self._time(
-                lambda: [services.post_approve(post=p, by=approver, publish_at=later) for p in drafts], len(drafts))),
+            ("submit (request)", *submit),
+            ("its notice (worker)", *submitted),
+            ("approve (request)", *approve),
+            ("its notice (worker)", *self._time(notices("decided"), len(drafts))),
             ("publish sweep", *self._time(tasks.publish_due_posts_task, len(due))),
         ]
         published = Post.objects.filter(pk__in=[p.pk for p in due], status=PostStatus.PUBLISHED).count()
