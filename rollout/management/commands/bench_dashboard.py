@@ -28,6 +28,7 @@ from orgunits.models import OrgUnit, UnitKind
 from pages.models import CommunityPage, PageStatus, PageStatusChange, Post, PostStatus
 
 BENCH_USER = "bench-dashboard"
+HISTORY_DAYS = 540  # the pages' status history: 18 months
 # Share of units of each kind with an active page, as the rollout might stand.
 PAGE_SHARE = {UnitKind.CENTRAL: 1.0, UnitKind.PROVINCE: 1.0, UnitKind.DISTRICT: 0.93, UnitKind.COMMUNE: 0.72}
 
@@ -78,6 +79,9 @@ class Command(BaseCommand):
             self.stdout.write("data present: not seeding again")
             return
         now = timezone.now()
+        # The units existed before the pages' history begins (the timeline counts each month
+        # over the units that existed then), as on a site whose tree was imported at its start.
+        OrgUnit.objects.update(created_at=now - datetime.timedelta(days=HISTORY_DAYS + 30))
         author, _ = get_user_model().objects.get_or_create(username="bench-editor")
         with transaction.atomic():
             units = list(OrgUnit.objects.filter(is_active=True).values_list("pk", "kind", "parent_id"))
@@ -88,7 +92,7 @@ class Command(BaseCommand):
             )
             changes = []
             for page in pages:
-                at = now - datetime.timedelta(days=rng.randint(0, 540))
+                at = now - datetime.timedelta(days=rng.randint(0, HISTORY_DAYS))
                 changes.append(PageStatusChange(page=page, from_status=PageStatus.NOT_SET_UP,
                                                 to_status=PageStatus.ACTIVE, at=at))
             PageStatusChange.objects.bulk_create(changes, batch_size=2000)
