@@ -27,7 +27,7 @@ from orgunits.models import OrgUnit
 from orgunits.roles import Perm
 from vietfront.text import search_key
 
-from . import services
+from . import admin_profile, services
 from .forms import CommunityPageAdminForm, MediaImageAdminForm, PostAdminForm, PostDocumentForm
 from .models import (
     DELETABLE_STATUSES,
@@ -181,6 +181,20 @@ class CommunityPageAdmin(SourceScopedAutocompleteMixin, PagesScopedAdmin):
             grants = request_grants(request, self.change_perm)
             kwargs["queryset"] = OrgUnit.objects.filter(grants.q(), page__isnull=True, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # --- after a reorganisation: keep a predecessor's profile (``admin_profile``) -----------
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.profile_take_view)
+        return [path("<path:object_id>/lay-ho-so/", view, name=admin_profile.URL_NAME), *super().get_urls()]
+
+    def profile_take_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return admin_profile.profile_take_view(self, request, object_id)
+
+    def render_change_form(self, request: HttpRequest, context: dict, add: bool = False, change: bool = False,
+                           form_url: str = "", obj: CommunityPage | None = None):
+        if obj is not None:
+            context["profile_take_url"] = admin_profile.profile_take_url(self, request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: CommunityPage, form: CommunityPageAdminForm, change: bool) -> None:
         new_status = form.cleaned_data.get("new_status")
