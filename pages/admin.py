@@ -175,6 +175,13 @@ class CommunityPageAdmin(SourceScopedAutocompleteMixin, PagesScopedAdmin):
         return (*self.readonly_fields, "unit") if obj is not None else self.readonly_fields
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if db_field.related_model is MediaImage and not request.user.is_superuser:
+            # The profile is the unit admin's to set, editor or not: the images of the units
+            # they edit or administer (the form then holds each page to its own unit's).
+            images = request_grants(request, Perm.EDIT).q("unit__") | request_grants(request, Perm.ADMIN).q("unit__")
+            return super(PagesScopedAdmin, self).formfield_for_foreignkey(
+                db_field, request, queryset=MediaImage.objects.filter(images), **kwargs
+            )
         if db_field.name == "unit":
             # Offered through an autocomplete (``SourceScopedAutocompleteMixin``): active units
             # the user administers that have no page yet.

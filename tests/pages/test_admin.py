@@ -189,6 +189,24 @@ def test_refused_page_status_is_shown_on_its_field_and_keeps_what_was_typed(
     assert (page.status, page.display_name, page.status_changes.count()) == (PageStatus.ACTIVE, "", 1)
 
 
+def test_a_unit_admin_who_is_not_an_editor_sets_the_pages_images(client, content, tree):
+    admin_only = make_user("qt_vanmieu", ("admin_unit", tree.vanmieu))
+    client.force_login(admin_only)
+    page = content["vanmieu"]["page"]
+    own = content["vanmieu"]["image"]
+    response = client.post(url(CommunityPage, "change", page.pk), _page_form(page, avatar=own.pk, cover=own.pk))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    page.refresh_from_db()
+    assert (page.avatar_id, page.cover_id) == (own.pk, own.pk)
+    # Another unit's image is not offered, and is refused when sent anyway.
+    offered = client.get(url(CommunityPage, "change", page.pk)).context["adminform"].form.fields["avatar"].queryset
+    assert set(offered) == {own}
+    response = client.post(url(CommunityPage, "change", page.pk), _page_form(page, avatar=content["badinh"]["image"].pk))
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["avatar"]
+    assert CommunityPage.objects.get(pk=page.pk).avatar_id == own.pk
+
+
 def test_links_typed_without_a_scheme_are_stored_as_https(client, content, editor_dongda, admin_dongda):
     client.force_login(editor_dongda)
     response = client.post(url(Post, "add"), _post_form_data(content["dongda"]["page"], source_url="mattran.org.vn/tin"))
