@@ -423,6 +423,17 @@ def dashboard_for(*, root: OrgUnit, now: datetime.datetime | None = None) -> Das
     )
 
 
+def target_figures(*, root: OrgUnit, now: datetime.datetime | None = None) -> list[TargetFigure]:
+    """Every active target as measured under ``root`` (met, total, whether it applies), without
+    the rest of the dashboard: what a reorganisation's report compares before and after. Three
+    queries."""
+    now = now or timezone.now()
+    children = list(OrgUnit.objects.filter(parent=root, is_active=True).order_by("lft"))
+    by_id = {c.pk: c for c in children}
+    by_id[root.pk] = root
+    return _unit_figures(root, children, by_id, now)[0]
+
+
 def _trend(
     f: TargetFigure,
     root: OrgUnit,

@@ -31,6 +31,8 @@ class Report:
     # (``coverage``), and how many such units there are in all afterwards, by role.
     coverage_lost: list[dict] = field(default_factory=list)
     coverage_gaps: dict = field(default_factory=dict)
+    # The rollout's targets over the whole country, before and after (``targets``).
+    targets: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -60,6 +62,7 @@ class Report:
             "provinces": self.provinces,
             "coverage_lost": self.coverage_lost,
             "coverage_gaps": self.coverage_gaps,
+            "targets": self.targets,
         }
 
     def lines(self) -> list[str]:
@@ -96,6 +99,11 @@ class Report:
             f"approver; active units with an active page afterwards: {gaps}."
         )
         out += _rows("no longer covered", self.coverage_lost, "{unit} /{path}: no {missing}")
+        stopping = sum(row["stops_applying"] for row in self.targets)
+        out.append(f"Targets: {len(self.targets)} measured before and after, {stopping} no longer apply.")
+        out += _rows("target", [
+            {**row, "end": " - no longer applies" if row["stops_applying"] else ""} for row in self.targets
+        ], "{target} ({kind}): {met_before} of {total_before} -> {met_after} of {total_after}{end}")
         out.append(f"Provinces processed: {self.provinces} (one transaction each).")
         out += self.notes
         return out

@@ -20,7 +20,7 @@ from ..importers import source as import_source
 from ..importers.plan import REFORM_DATE
 from ..locking import tree_write_lock
 from ..models import GrantReview, OrgUnit, Reorganisation, Structure
-from . import coverage, people, tree, work
+from . import coverage, people, targets, tree, work
 from .planfile import PlanFile
 from .report import Report
 
@@ -55,6 +55,7 @@ def reorganisation_run(
 def _run(plan: str | PlanFile, data: import_source.DataSet | None) -> Outcome:
     redirects_before = tree.redirect_count()
     uncovered_before = coverage.gap_keys(coverage.coverage_gaps())
+    targets_before = targets.target_counts()
     imported = None
     if isinstance(plan, PlanFile):
         report = Report(source=plan.name, effective_on=plan.effective_on.isoformat())
@@ -73,6 +74,7 @@ def _run(plan: str | PlanFile, data: import_source.DataSet | None) -> Outcome:
     report.redirects_added = tree.redirect_count() - redirects_before
     carry(report=report)
     _coverage(report, uncovered_before)
+    report.targets = targets.targets_compared(targets_before, targets.target_counts())
     record = None
     if report.changed_anything:
         record = Reorganisation.objects.create(

@@ -326,6 +326,13 @@ def test_dry_run_reports_everything_and_changes_nothing(tree, work, django_captu
     assert (report.drafts_moved, len(report.submissions_rerouted)) == (2, 1)
     assert (report.published_kept, report.takedowns_kept) == (1, 1)
     assert report.lines()[0].startswith("DRY RUN - nothing was changed.")
+    # The rollout's targets over the country: the districts' stop applying, the communes' is
+    # then measured over the communes that remain (Văn Miếu has a page, Ba Đình has none).
+    assert [(r["kind"], r["met_before"], r["total_before"], r["met_after"], r["total_after"], r["stops_applying"])
+            for r in report.targets] == [
+        ("province", 0, 2, 0, 2, True), ("district", 0, 3, 0, 0, True), ("commune", 2, 4, 1, 2, False),
+    ]
+    assert "  target: Cấp huyện có trang cộng đồng (district): 0 of 3 -> 0 of 0 - no longer applies" in report.lines()
 
 
 @pytest.mark.django_db
