@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ..models import OrgUnit
+from ..models import OrgUnit, UnitKind
 from ..signals import unit_tree_changed
 from .single import FORMS, OPERATION_TITLES, UNIT_COUNT_LABELS, SingleChangeError, single_change_run
 
@@ -22,6 +22,12 @@ def _report_context(report) -> dict:
     return {
         "report": report,
         "unit_counts": [(UNIT_COUNT_LABELS.get(kind, kind), n) for kind, n in sorted(report.units.items())],
+        # Only the targets the change moves: the others read the same before and after.
+        "target_rows": [
+            {**row, "level": UnitKind(row["kind"]).label} for row in report.targets
+            if (row["met_before"], row["total_before"]) != (row["met_after"], row["total_after"])
+            or row["stops_applying"]
+        ],
     }
 
 

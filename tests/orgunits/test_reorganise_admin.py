@@ -177,3 +177,16 @@ def test_the_report_escapes_what_it_shows(client, tree, root):
                                                           "_preview": "1"})
     body = response.content.decode()
     assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_the_preview_shows_the_targets_the_change_moves(client, tree, root):
+    from pages.services import page_create
+
+    page_create(unit=tree.langthuong, by=None)  # an active page: Láng Thượng meets the commune target
+    response = client.post(url(tree.langthuong, "merge"), {"into": tree.vanmieu.pk, "effective_on": DAY,
+                                                           "_preview": "1"})
+    rows = [(r["kind"], r["met_before"], r["total_before"], r["met_after"], r["total_after"])
+            for r in response.context["target_rows"]]
+    assert rows == [("commune", 1, 4, 0, 3)]  # the district and province targets do not move
+    body = response.content.decode()
+    assert "<td>Cấp xã có trang cộng đồng</td><td>Xã, phường, thị trấn, đặc khu</td><td>1 / 4</td><td>0 / 3</td>" in body
