@@ -273,6 +273,7 @@ NOTIFIERS = {
     "submitted": notify_submitted,
     "decided": notify_decided,
     "published": notify_published,
+    "published_many": notify_published_many,
     "removed": notify_removed,
     "takedown_requested": notify_takedown_requested,
     "takedown_escalated": notify_takedown_escalated,

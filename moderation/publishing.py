@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-from functools import partial
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import BigIntegerField, Case, Exists, OuterRef, Value, When
@@ -121,7 +120,7 @@ def _publish_chunk(posts: list[Post], *, now: datetime.datetime) -> tuple[int, s
     bump_pages(sorted({prefix for p in [*live, *refused] for prefix in path_prefixes(p.unit.path)}))
     live_ids = [p.pk for p in live]
     posts_published.send(sender=Post, post_ids=live_ids)
-    transaction.on_commit(partial(notifications.notify_published_many, post_ids=live_ids))
+    notifications.after_commit("published_many", post_ids=live_ids)  # worked out by another task
     channel_services.deliveries_on_publish_many(post_ids=live_ids)  # Facebook and Zalo, after commit
     return len(live), left
 

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from moderation import notifications, services
+from moderation import notifications, publishing, services
 from moderation.models import NotificationPreference, Submission
 from moderation.tasks import notify_task, publish_due_posts_task, publish_post_task
 from tests.moderation.workflow_fixtures import *  # noqa: F403
@@ -191,3 +191,22 @@ def test_a_notice_that_runs_after_the_decision_tells_no_approver(post, people):
     services.post_approve(post=post, by=people.approver)
     notify_task(event="submitted", submission_id=submission.pk)
     assert sent("[Chờ duyệt]") == []
+
+
+def test_the_sweep_hands_its_notices_to_a_worker(
+    post, people, celery_broker, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    services.post_submit(post=post, by=people.editor)
+    services.post_approve(post=post, by=people.approver)  # due now; its on-commit publish is not run
+    mail.outbox.clear()
+    celery_broker("memory://")  # a broker takes the task; no worker runs it here
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert publishing.posts_publish_due() == 1
+    handed_over = [c for c in callbacks if getattr(c, "func", None) is notifications._dispatch]
+    assert len(handed_over) == 1
+    with django_assert_num_queries(0):  # who hears is not worked out in the sweep
+        handed_over[0]()
+    assert sent("[Đã đăng]") == []
+    celery_app.conf.task_always_eager = True  # what the workers then do
+    notify_task.delay(event="published_many", post_ids=[post.pk])
+    assert sent("[Đã đăng]") == [[EDITOR]]
