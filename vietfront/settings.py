@@ -140,6 +140,8 @@ if REDIS_URL:
         "default": {
             # Redis down must not mean the site down: every call answers as a miss meanwhile
             # (vietfront/cache_backends.py). Short socket timeouts bound what a dead host costs.
+            # Publication generations are also pushed to every web process (pub/sub on the same
+            # server and database number), so a warm page makes no round trip (pages/cache.py).
             "BACKEND": "vietfront.cache_backends.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "vietfront"),
@@ -159,8 +161,11 @@ else:
 VIETFRONT_PUBLIC_CACHE_SECONDS = int(os.environ.get("VIETFRONT_PUBLIC_CACHE_SECONDS", "600" if REDIS_URL else "60"))
 VIETFRONT_PUBLIC_MAX_AGE = int(os.environ.get("VIETFRONT_PUBLIC_MAX_AGE", "60"))
 # Each web process also keeps the pages it served lately in its own memory, keyed by the
-# publication generations it reads from the cache on every request (pages/cache.py); 0 turns it off.
+# publication generations (pages/cache.py); 0 turns it off. With Redis it holds the generations
+# as every bump publishes them, trusted while its subscription answered less than
+# VIETFRONT_PUBLIC_PUSH_HEALTH_SECONDS ago (default 1; 0: read from Redis on every request).
 VIETFRONT_PUBLIC_LOCAL_CACHE_BYTES = int(os.environ.get("VIETFRONT_PUBLIC_LOCAL_CACHE_BYTES", str(32 * 1024 * 1024)))
+VIETFRONT_PUBLIC_PUSH_HEALTH_SECONDS = float(os.environ.get("VIETFRONT_PUBLIC_PUSH_HEALTH_SECONDS", "1"))
 # Each process keeps the regulation's configuration (terms, domains, rule settings, approval
 # routes) and checks a version in the cache on every review (moderation/rules/config_cache.py).
 # It needs a cache all processes share: off with the local-memory default.

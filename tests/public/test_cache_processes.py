@@ -1,53 +1,25 @@
 """Warm pages come from a per-process copy in front of Redis (``pages.cache.LOCAL_PAGES``); a
-takedown on one web process still reaches every other one at once, because each request reads
-the publication generations from Redis and the copy is keyed by them.
+takedown on one web process still reaches every other one at once, because the copy is keyed by
+the publication generations, which every process holds current (``pages.cache.PUSHED``, see
+test_cache_push.py) or reads from Redis.
 
-Two web processes are two cache clients and two page memories sharing one redis-server."""
+Two web processes are two cache clients, two page memories and two copies of the generations
+sharing one redis-server."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from django.core.cache import caches
 
 from moderation.services import post_take_down
 from pages import cache as public_cache
-from tests.production.support import needs_redis_server, private_redis, settings_for
+from tests.public.processes import *  # noqa: F403 - the fixtures: processes, shared_redis
+from tests.public.processes import WebProcess
 
 pytestmark = pytest.mark.django_db
 
 
-class WebProcess:
-    """What one web process holds of its own: its Redis client and its page memory."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.monkeypatch = monkeypatch
-        self.cache = caches.create_connection("default")
-        self.local = public_cache.LocalPages()
-
-    @contextlib.contextmanager
-    def active(self):
-        with self.monkeypatch.context() as patch:
-            patch.setattr(public_cache, "cache", self.cache)
-            patch.setattr(public_cache, "LOCAL_PAGES", self.local)
-            yield
-
-    def get(self, client, url: str):
-        with self.active():
-            return client.get(url)
-
-
-@pytest.fixture
-def shared_redis(settings, monkeypatch):
-    needs_redis_server()
-    with private_redis() as redis:
-        settings.CACHES = settings_for(monkeypatch, REDIS_URL=redis.url)["CACHES"]
-        yield redis
-
-
-def test_a_warm_page_is_served_from_the_process_memory(client, shared_redis, posts, tree, monkeypatch):
-    a = WebProcess(monkeypatch)
+def test_a_warm_page_is_served_from_the_process_memory(client, shared_redis, posts, tree, processes):
+    (a,) = processes(1)
     url = tree.vanmieu.get_absolute_url()
     first = a.get(client, url)
     assert first.status_code == 200 and len(a.local._data) == 1
@@ -65,9 +37,9 @@ def shared_redis_page_keys(process: WebProcess) -> list[str]:
 
 
 def test_a_takedown_on_one_process_reaches_every_process_at_once(
-    client, shared_redis, posts, tree, monkeypatch, django_user_model
+    client, shared_redis, posts, tree, processes, django_user_model
 ):
-    a, b = WebProcess(monkeypatch), WebProcess(monkeypatch)
+    a, b = processes(2)
     post = posts["vanmieu"]
     urls = ["/", tree.hanoi.get_absolute_url(), tree.vanmieu.get_absolute_url(), post.get_absolute_url()]
     for process in (a, b):
@@ -89,9 +61,9 @@ def test_a_takedown_on_one_process_reaches_every_process_at_once(
         assert process.get(client, post.get_absolute_url()).status_code == 404
 
 
-def test_pages_rendered_while_redis_is_unreachable_are_not_kept(client, shared_redis, posts, tree, monkeypatch):
+def test_pages_rendered_while_redis_is_unreachable_are_not_kept(client, shared_redis, posts, tree, processes):
     """Nothing could invalidate them: generations cannot be read, so no bump would reach them."""
-    a = WebProcess(monkeypatch)
+    (a,) = processes(1)
     shared_redis.stop()
     for _ in range(2):
         assert a.get(client, tree.vanmieu.get_absolute_url()).status_code == 200
