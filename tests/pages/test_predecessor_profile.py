@@ -91,12 +91,17 @@ def unit_admin(tree):
     return make_user("qt_vanmieu", ("admin_unit", tree.vanmieu))
 
 
-def group_admin(tree):
-    group = Group.objects.create(name="Quản trị Đống Đa")
-    assign_perm("orgunits.admin_unit", group, tree.dongda)
-    user = make_user("qt_nhom_dongda")
+def group_member(username: str, group_name: str, perm: str, unit):
+    """A user whose only role comes through a group."""
+    group = Group.objects.create(name=group_name)
+    assign_perm(f"orgunits.{perm}", group, unit)
+    user = make_user(username)
     user.groups.add(group)
     return user
+
+
+def group_admin(tree):
+    return group_member("qt_nhom_dongda", "Quản trị Đống Đa", "admin_unit", tree.dongda)
 
 
 def take_all(client: Client, page: CommunityPage, source: CommunityPage, **extra):
@@ -346,11 +351,7 @@ def _admin_of_the_predecessor_only(tree):
 
 
 def _group_editor_of_hanoi(tree):
-    group = Group.objects.create(name="Biên tập Hà Nội")
-    assign_perm("orgunits.edit_content", group, tree.hanoi)
-    user = make_user("bt_nhom_hanoi")
-    user.groups.add(group)
-    return user
+    return group_member("bt_nhom_hanoi", "Biên tập Hà Nội", "edit_content", tree.hanoi)
 
 
 def _staff_without_roles(tree):
