@@ -56,7 +56,8 @@ class UnitGrants:
         return any(t == unit.tree_id and lft <= unit.lft <= rght for t, lft, rght in self.intervals)
 
 
-def _prune(intervals: set[Interval]) -> tuple[Interval, ...]:
+def prune_intervals(intervals: set[Interval]) -> tuple[Interval, ...]:
+    """The granted intervals, sorted, without those inside another (a grant covers its subtree)."""
     kept: list[Interval] = []
     for interval in sorted(intervals):
         if kept and kept[-1][0] == interval[0] and interval[1] <= kept[-1][2]:
@@ -75,7 +76,7 @@ def unit_grants(*, user: UserLike, perm: str) -> UnitGrants:
     scope = {"permission__codename": perm, "permission__content_type__app_label": "orgunits"}
     by_user = OrgUnitUserObjectPermission.objects.filter(user_id=user.pk, **scope).values_list(*fields)
     by_group = OrgUnitGroupObjectPermission.objects.filter(group__user=user.pk, **scope).values_list(*fields)
-    return UnitGrants(intervals=_prune(set(by_user.union(by_group))))
+    return UnitGrants(intervals=prune_intervals(set(by_user.union(by_group))))
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def user_rights(*, user: UserLike) -> UserRights:
         else:
             intervals.setdefault(codename, set()).add((tree_id, lft, rght))
     return UserRights(
-        by_perm={perm: UnitGrants(intervals=_prune(found)) for perm, found in intervals.items()},
+        by_perm={perm: UnitGrants(intervals=prune_intervals(found)) for perm, found in intervals.items()},
         user_perms=frozenset(model_perms[_DIRECT]), group_perms=frozenset(model_perms[_GROUP]),
     )
 

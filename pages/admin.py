@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -59,13 +59,20 @@ class PagesScopedAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
             raise Http404("No such object.")
         return obj
 
+    #: The roles whose units' images the forms offer (each form then holds a choice to its own
+    #: unit's library).
+    image_perms: tuple[str, ...] = (Perm.EDIT,)
+
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
         if not request.user.is_superuser:
-            edits = request_grants(request, Perm.EDIT).q("unit__")
             if db_field.related_model is CommunityPage:
+                edits = request_grants(request, Perm.EDIT).q("unit__")
                 kwargs["queryset"] = CommunityPage.objects.filter(edits).select_related("unit")
             elif db_field.related_model is MediaImage:
-                kwargs["queryset"] = MediaImage.objects.filter(edits)
+                images = Q(pk__in=[])
+                for perm in self.image_perms:
+                    images |= request_grants(request, perm).q("unit__")
+                kwargs["queryset"] = MediaImage.objects.filter(images)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any):
@@ -155,6 +162,8 @@ class CommunityPageAdmin(SourceScopedAutocompleteMixin, PagesScopedAdmin):
     unit_lookup = "unit"
     view_perm = Perm.EDIT
     change_perm = Perm.ADMIN
+    # The profile is the unit admin's to set, editor or not.
+    image_perms = (Perm.EDIT, Perm.ADMIN)
     list_display = ("name", "unit", "status", "status_changed_at", "updated_at")
     list_select_related = ("unit",)
     list_filter = ("status", UnitListFilter)
@@ -175,13 +184,6 @@ class CommunityPageAdmin(SourceScopedAutocompleteMixin, PagesScopedAdmin):
         return (*self.readonly_fields, "unit") if obj is not None else self.readonly_fields
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
-        if db_field.related_model is MediaImage and not request.user.is_superuser:
-            # The profile is the unit admin's to set, editor or not: the images of the units
-            # they edit or administer (the form then holds each page to its own unit's).
-            images = request_grants(request, Perm.EDIT).q("unit__") | request_grants(request, Perm.ADMIN).q("unit__")
-            return super(PagesScopedAdmin, self).formfield_for_foreignkey(
-                db_field, request, queryset=MediaImage.objects.filter(images), **kwargs
-            )
         if db_field.name == "unit":
             # Offered through an autocomplete (``SourceScopedAutocompleteMixin``): active units
             # the user administers that have no page yet.

@@ -389,13 +389,7 @@ class PercentileCont(Func):
 def dashboard_for(*, root: OrgUnit, now: datetime.datetime | None = None) -> Dashboard:
     """Every figure of the dashboard of ``root``'s subtree. A fixed number of queries."""
     now = now or timezone.now()
-    children = list(
-        OrgUnit.objects.filter(parent=root, is_active=True).order_by("lft").only(
-            "pk", "name", "short_name", "kind", "code", "path", "tree_id", "lft", "rght", "level", "parent_id"
-        )
-    )
-    by_id = {c.pk: c for c in children}
-    by_id[root.pk] = root
+    children, by_id = _children(root)
     targets, kinds, child_pages = _unit_figures(root, children, by_id, now)
     weeks, months, weekly, monthly = _activity(root, children, now)
     lapsed = [f for f in targets if not f.applies]
@@ -427,11 +421,18 @@ def target_figures(*, root: OrgUnit, now: datetime.datetime | None = None) -> li
     """Every active target as measured under ``root`` (met, total, whether it applies), without
     the rest of the dashboard: what a reorganisation's report compares before and after. Three
     queries."""
-    now = now or timezone.now()
-    children = list(OrgUnit.objects.filter(parent=root, is_active=True).order_by("lft"))
-    by_id = {c.pk: c for c in children}
-    by_id[root.pk] = root
-    return _unit_figures(root, children, by_id, now)[0]
+    children, by_id = _children(root)
+    return _unit_figures(root, children, by_id, now or timezone.now())[0]
+
+
+def _children(root: OrgUnit) -> tuple[list[OrgUnit], dict[int, OrgUnit]]:
+    """``root``'s active children in tree order, and every unit a figure is grouped by."""
+    children = list(
+        OrgUnit.objects.filter(parent=root, is_active=True).order_by("lft").only(
+            "pk", "name", "short_name", "kind", "code", "path", "tree_id", "lft", "rght", "level", "parent_id"
+        )
+    )
+    return children, {c.pk: c for c in children} | {root.pk: root}
 
 
 def _trend(

@@ -17,6 +17,7 @@ from pages.models import PageStatus
 
 from ..models import OrgUnit, OrgUnitGroupObjectPermission, OrgUnitUserObjectPermission
 from ..roles import Perm, Role
+from ..selectors import prune_intervals
 
 # The roles whose absence leaves a page without anyone to write or approve, in report order.
 ROLES = ((Perm.EDIT, Role.EDITOR), (Perm.APPROVE, Role.APPROVER))
@@ -37,15 +38,12 @@ class Gap:
 
 
 class _Cover:
-    """For one permission: per tree, the sorted, disjoint granted intervals."""
+    """For one permission: per tree, the disjoint granted intervals, sorted, for bisection."""
 
     def __init__(self, intervals: set[tuple[int, int, int]]) -> None:
         by_tree: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for tree_id, lft, rght in sorted(intervals):
-            kept = by_tree[tree_id]
-            if kept and lft <= kept[-1][1]:
-                continue  # inside the previous grant's subtree
-            kept.append((lft, rght))
+        for tree_id, lft, rght in prune_intervals(intervals):
+            by_tree[tree_id].append((lft, rght))
         self._starts = {t: [lft for lft, _r in rows] for t, rows in by_tree.items()}
         self._rows = dict(by_tree)
 

@@ -8,9 +8,6 @@ post and keep their deadlines: nothing here touches them, the report counts them
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext
 
@@ -114,7 +111,7 @@ def submissions_reroute(*, unit_ids: set[int], moved_post_ids: set[int], report:
         Submission.objects.filter(pk=submission.pk, state=Submission.State.PENDING).update(approving_unit=target)
         _record(submission.post, Action.REROUTED, unit_id=unit.pk, source=(current.pk, current.name),
                 target=target).save()
-        transaction.on_commit(partial(notifications.notify_submitted, submission_id=submission.pk))
+        notifications.after_commit("submitted", submission_id=submission.pk)
 
 
 def _record(
