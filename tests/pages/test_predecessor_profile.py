@@ -18,8 +18,8 @@ from guardian.shortcuts import assign_perm
 from orgunits.models import OrgUnit
 from orgunits.services import unit_dissolve
 from pages import services
-from pages.admin_profile import PROFILE_FIELDS
 from pages.models import CommunityPage, MediaImage
+from pages.profile_take import PROFILE_FIELDS
 
 from .conftest import make_image, make_user
 
@@ -458,7 +458,7 @@ def test_unknown_page_id_is_not_found(client, reform, unit_admin):
 def test_the_service_refuses_a_page_that_is_not_a_predecessors(tree, reform, unit_admin, pages_badinh_admin):
     from django.core.exceptions import ValidationError
 
-    from pages.admin_profile import page_profile_take
+    from pages.profile_take import page_profile_take
 
     _admin, badinh = pages_badinh_admin
     before = profile(reform["successor"])
@@ -476,7 +476,7 @@ def test_the_service_refuses_without_the_admin_role_before_copying_anything(tree
     from django.core.exceptions import PermissionDenied
     from django.db import transaction
 
-    from pages.admin_profile import page_profile_take
+    from pages.profile_take import page_profile_take
 
     library = settings.MEDIA_ROOT / "images" / str(tree.vanmieu.pk)
     files = sorted(library.iterdir())
