@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -34,9 +35,10 @@ class MediaImageQuerySet(UnitOwnedQuerySet):
 
 
 class PostQuerySet(UnitOwnedQuerySet):
-    def published(self) -> PostQuerySet:
-        """What the public may see: a live approved revision whose publication time has come.
+    def published(self, now: datetime.datetime | None = None) -> PostQuerySet:
+        """What the public may see: a live approved revision whose publication time has come
+        (``now`` unless given).
 
         Withdrawing or taking a post down clears ``live_revision``: it disappears everywhere.
         """
-        return self.filter(live_revision__isnull=False, published_at__lte=timezone.now())
+        return self.filter(live_revision__isnull=False, published_at__lte=now or timezone.now())

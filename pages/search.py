@@ -30,6 +30,8 @@ from django.utils import timezone
 
 from orgunits.managers import subtree_q
 from orgunits.models import OrgUnit, UnitKind
+from vietfront.precompiled import Precompiled
+from vietfront.prepared_statements import statement
 from vietfront.text import search_key
 
 from .models import Post, PostSearch, Tag
@@ -227,7 +229,7 @@ def search_page(text: str, filters: SearchFilters, *, number: int = 1, per_page:
     candidate searches, then the page's posts)."""
     ids, ranks, capped = ranked_ids(text, filters)
     page_ids = ids[(number - 1) * per_page : number * per_page]
-    posts = {p.pk: p for p in public_posts(with_body=True).filter(pk__in=page_ids)} if page_ids else {}
+    posts = {p.pk: p for p in _POSTS_BY_ID.list(ids=page_ids, now=timezone.now())} if page_ids else {}
     return SearchPage(
         posts=[posts[pk] for pk in page_ids if pk in posts], count=len(ids), capped=capped,
         number=number, per_page=per_page, ranks=ranks,
@@ -240,8 +242,13 @@ def search_posts(text: str, filters: SearchFilters, *, offset: int = 0, limit: i
     page_ids = ids[offset : offset + limit]
     if not page_ids:
         return []
-    posts = {p.pk: p for p in public_posts(with_body=True).filter(pk__in=page_ids)}
+    posts = {p.pk: p for p in _POSTS_BY_ID.list(ids=page_ids, now=timezone.now())}
     return [posts[pk] for pk in page_ids if pk in posts]
+
+
+#: The posts of a page of results, with their bodies (for the snippets): one compilation per
+#: number of ids (at most a page's).
+_POSTS_BY_ID = Precompiled(lambda *, ids, now: public_posts(with_body=True, now=now).filter(pk__in=ids))
 
 
 def _date_bounds(filters: SearchFilters) -> tuple[datetime.datetime | None, datetime.datetime | None]:
@@ -436,18 +443,19 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
         now, *scope_params, *extra_params, CANDIDATES,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        statement(sql, len(params)).execute(connection, cursor, params)
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def public_posts(*, with_body: bool = False) -> QuerySet[Post]:
-    """Published posts with what a list shows (live revision, its topic and cover, the unit);
-    the working copy's long fields and (unless asked) the revision's body are not read."""
+def public_posts(*, with_body: bool = False, now: datetime.datetime | None = None) -> QuerySet[Post]:
+    """Published posts (as of ``now``, default the present) with what a list shows (live
+    revision, its topic and cover, the unit); the working copy's long fields and (unless
+    asked) the revision's body are not read."""
     deferred = ["body", "search_text", "summary", "live_revision__content"]
     if not with_body:
         deferred.append("live_revision__body")
     return (
-        Post.objects.published()
+        Post.objects.published(now)
         .select_related("live_revision__topic", "live_revision__cover", "unit")
         .defer(*deferred)
     )

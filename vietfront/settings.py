@@ -131,6 +131,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A persistent connection that PostgreSQL dropped (a restart, a failover) is noticed before
     # the request uses it, instead of answering that request with a 500.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", True)
+# The public pages' queries are prepared once per connection (vietfront.prepared_statements);
+# turn off behind a pooler that moves transactions between server connections.
+VIETFRONT_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -9,6 +9,7 @@ row (``limit + 1``) instead of counting, so a list costs one query however many 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -25,8 +26,9 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from orgunits.managers import subtree_q
+from orgunits.managers import interval_q
 from orgunits.models import OrgUnit, UnitKind
+from vietfront.precompiled import Precompiled
 
 from ..cache import path_prefixes
 from ..models import CommunityPage, MediaImage, PageStatus, Post, PostDocument, Topic
@@ -53,22 +55,33 @@ class UnitContext:
         return page if page is not None and page.status == PageStatus.ACTIVE else None
 
 
+def _unit_rows(*, prefixes: list[str], unit_path: str | None = None) -> QuerySet[OrgUnit]:
+    """The units at ``prefixes``, and the active children of the one at ``unit_path`` if given."""
+    condition = Q(path__in=prefixes)
+    if unit_path is not None:
+        # Children by ``parent_id`` (an index probe); ``level = 1`` for the centre's children
+        # matched a tenth of the table and joined every page to it.
+        parent = OrgUnit.objects.filter(path=unit_path).values("pk")[:1]
+        condition |= Q(parent_id=Subquery(parent), is_active=True)
+    return (
+        OrgUnit.objects.filter(condition)
+        .select_related("page__avatar", "page__cover", "successor")
+        .order_by("level", "code", "name")
+    )
+
+
+_UNIT_ROWS = Precompiled(_unit_rows)
+
+
 def unit_context(unit_path: str, *, with_children: bool = False) -> UnitContext | None:
     """The unit at ``unit_path`` and its ancestors by path prefix (paths mirror the tree), with
     its active children if asked, in one query. ``None`` when no unit has that path."""
     unit_path = unit_path.strip("/")
     prefixes = path_prefixes(unit_path)
-    condition = Q(path__in=prefixes)
     if with_children:
-        # Children by ``parent_id`` (an index probe); ``level = 1`` for the centre's children
-        # matched a tenth of the table and joined every page to it.
-        parent = OrgUnit.objects.filter(path=unit_path).values("pk")[:1]
-        condition |= Q(parent_id=Subquery(parent), is_active=True)
-    rows = list(
-        OrgUnit.objects.filter(condition)
-        .select_related("page__avatar", "page__cover", "successor")
-        .order_by("level", "code", "name")
-    )
+        rows = _UNIT_ROWS.list(prefixes=prefixes, unit_path=unit_path)
+    else:
+        rows = _UNIT_ROWS.list(prefixes=prefixes)
     by_path = {u.path: u for u in rows}
     unit = by_path.get(unit_path)
     if unit is None:
@@ -96,11 +109,6 @@ def as_approved(posts: list[Post]) -> list[Post]:
     return posts
 
 
-def own_posts(unit: OrgUnit, *, limit: int) -> list[Post]:
-    """The unit's own live posts, pinned first, newest first."""
-    return as_approved(list(public_posts().filter(unit=unit).order_by("-is_pinned", "-published_at", "-id")[:limit]))
-
-
 #: Above this many units in a subtree (only the central unit's, ~11,000), the latest posts are
 #: read by walking the site-wide date index; at or below it, per unit (see ``subtree_posts``).
 PER_UNIT_MAX_UNITS = 3000
@@ -126,41 +134,54 @@ def subtree_posts(
     """
     if exclude_own and unit.rght - unit.lft == 1:
         return []  # a leaf has nothing below it; no query (and no planner gamble on an empty set)
-    qs: QuerySet[Post] = public_posts()
-    wanted = offset + limit + 1
     units = (unit.rght - unit.lft + 1) // 2
-    if unit.kind != UnitKind.CENTRAL and units <= PER_UNIT_MAX_UNITS and connection.vendor == "postgresql":
-        ids = _subtree_latest_ids_sql(unit, offset=offset, wanted=wanted, exclude_own=exclude_own, topic=topic)
-        return as_approved(list(qs.filter(pk__in=ids).order_by("-published_at", "-id")))
-    if unit.kind != UnitKind.CENTRAL:
-        qs = qs.filter(unit_id__in=OrgUnit.objects.filter(subtree_q(unit)).values("pk"))
+    values: dict = {"now": timezone.now()}
     if exclude_own:
-        qs = qs.exclude(unit=unit)
+        values["exclude_id"] = unit.pk
     if topic is not None:
-        qs = qs.filter(live_revision__topic=topic)
-    return as_approved(list(qs.order_by("-published_at", "-id")[offset : offset + limit + 1]))
+        values["topic_id"] = topic.pk
+    if unit.kind != UnitKind.CENTRAL and units <= PER_UNIT_MAX_UNITS and connection.vendor == "postgresql":
+        rows = _SUBTREE_PER_UNIT.list(tree_id=unit.tree_id, lft=unit.lft, rght=unit.rght, wanted=offset + limit + 1,
+                                      page_rows=limit + 1, offset=offset, **values)
+    else:
+        if unit.kind != UnitKind.CENTRAL:
+            values.update(tree_id=unit.tree_id, lft=unit.lft, rght=unit.rght)
+        rows = _SUBTREE_SLICED.list({"offset": offset, "limit": limit}, **values)
+    return as_approved(rows)
 
 
-def _subtree_latest_ids_sql(
-    unit: OrgUnit, *, offset: int, wanted: int, exclude_own: bool, topic: Topic | None
-) -> RawSQL:
-    """Ids of the live posts ``offset`` to ``wanted`` (newest first) of ``unit``'s subtree
-    (PostgreSQL): per unit, its newest ``wanted`` from the partial index
+def _subtree_sliced(*, now: datetime.datetime, offset: int, limit: int, tree_id: int | None = None,
+                    lft: int = 0, rght: int = 0, exclude_id: int | None = None, topic_id: int | None = None
+                    ) -> QuerySet[Post]:
+    qs: QuerySet[Post] = public_posts(now=now)
+    if tree_id is not None:  # not the whole country
+        qs = qs.filter(unit_id__in=OrgUnit.objects.filter(interval_q(tree_id, lft, rght)).values("pk"))
+    if exclude_id is not None:
+        qs = qs.exclude(unit_id=exclude_id)
+    if topic_id is not None:
+        qs = qs.filter(live_revision__topic_id=topic_id)
+    return qs.order_by("-published_at", "-id")[offset : offset + limit + 1]
+
+
+def _subtree_per_unit(*, now: datetime.datetime, tree_id: int, lft: int, rght: int, wanted: int, page_rows: int,
+                      offset: int, exclude_id: int | None = None, topic_id: int | None = None) -> QuerySet[Post]:
+    """PostgreSQL: the live posts ``offset`` to ``offset + page_rows`` (newest first) of a
+    subtree, ``wanted`` being their sum: per unit, its newest ``wanted`` from the partial index
     ``(unit_id, published_at DESC, id DESC)``, then the newest of those."""
     topic_join = ""
     params: list = []
-    if topic is not None:
+    if topic_id is not None:
         topic_join = "JOIN moderation_revision r ON r.id = p.live_revision_id AND r.topic_id = %s"
-        params.append(topic.pk)
+        params.append(topic_id)
     # ``lft BETWEEN`` bounds the interval index on both ends (``rght <= `` alone reads from
     # ``lft`` to the end of the tree); ``rght`` then holds by nesting.
-    params += [timezone.now(), wanted, unit.tree_id, unit.lft, unit.rght]
+    params += [now, wanted, tree_id, lft, rght]
     own = ""
-    if exclude_own:
+    if exclude_id is not None:
         own = "AND u.id <> %s"
-        params.append(unit.pk)
-    params += [wanted - offset, offset]
-    return RawSQL(  # noqa: S611 - fixed fragments, every value bound
+        params.append(exclude_id)
+    params += [page_rows, offset]
+    ids = RawSQL(  # noqa: S611 - fixed fragments, every value bound
         f"""SELECT t.id FROM orgunits_orgunit u CROSS JOIN LATERAL (
                 SELECT p.id, p.published_at FROM pages_post p {topic_join}
                 WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
@@ -170,33 +191,46 @@ def _subtree_latest_ids_sql(
             ORDER BY t.published_at DESC, t.id DESC LIMIT %s OFFSET %s""",  # noqa: S608 - fixed fragments, values bound
         params,
     )
+    return public_posts(now=now).filter(pk__in=ids).order_by("-published_at", "-id")
 
 
-def own_and_spread_posts(unit: OrgUnit, *, own_limit: int, spread_limit: int) -> tuple[list[Post], list[Post], list[Post]]:
-    """``own_posts`` and the live posts spread to ``unit``'s page (``spreading``), in one query:
-    (own, sent down from above, accepted from below). Each spread post carries its provenance,
-    ``spread_from_name``/``spread_from_path``, from its delivery row (a post has at most one per
-    page, so the join adds no rows). Spread posts come newest delivery first."""
+_SUBTREE_SLICED = Precompiled(_subtree_sliced)
+_SUBTREE_PER_UNIT = Precompiled(_subtree_per_unit)
+
+
+def _own_and_spread_rows(*, unit_id: int, now: datetime.datetime, own_limit: int, spread_limit: int) -> QuerySet[Post]:
     from spreading.states import VISIBLE  # a leaf module: states only, no import back
 
-    own_ids = (Post.objects.published().filter(unit=unit).order_by("-is_pinned", "-published_at", "-id")
-               .values("pk")[:own_limit])
-    spread_ids = (Post.objects.published().filter(deliveries__unit=unit, deliveries__state__in=VISIBLE)
+    live = Post.objects.published(now)
+    own_ids = live.filter(unit_id=unit_id).order_by("-is_pinned", "-published_at", "-id").values("pk")[:own_limit]
+    spread_ids = (live.filter(deliveries__unit_id=unit_id, deliveries__state__in=VISIBLE)
                   .order_by("-deliveries__changed_at", "-id").values("pk")[: 2 * spread_limit])
     if connection.vendor == "postgresql":  # an OR would scan posts; so would a plain IN here
         wanted = _pk_any(own_ids.union(spread_ids, all=True))
     else:  # SQLite allows no LIMIT inside a compound select; two IN lists are fine there
         wanted = Q(pk__in=own_ids) | Q(pk__in=spread_ids)
-    rows = list(
-        public_posts().filter(wanted)
+    return (
+        public_posts(now=now).filter(wanted)
         .annotate(delivery=FilteredRelation(
-            "deliveries", condition=Q(deliveries__unit=unit, deliveries__state__in=VISIBLE)))
+            "deliveries", condition=Q(deliveries__unit_id=unit_id, deliveries__state__in=VISIBLE)))
         .annotate(spread_from_name=F("delivery__spread__from_unit__name"),
                   spread_from_path=F("delivery__spread__from_unit__path"),
                   spread_direction=F("delivery__spread__direction"),
                   spread_at=F("delivery__changed_at"))
         .order_by("-is_pinned", "-published_at", "-id")
     )
+
+
+_OWN_AND_SPREAD = Precompiled(_own_and_spread_rows)
+
+
+def own_and_spread_posts(unit: OrgUnit, *, own_limit: int, spread_limit: int) -> tuple[list[Post], list[Post], list[Post]]:
+    """The unit's own live posts (pinned first, newest first) and the live posts spread to ``unit``'s page (``spreading``), in one query:
+    (own, sent down from above, accepted from below). Each spread post carries its provenance,
+    ``spread_from_name``/``spread_from_path``, from its delivery row (a post has at most one per
+    page, so the join adds no rows). Spread posts come newest delivery first."""
+    rows = _OWN_AND_SPREAD.list({"own_limit": own_limit, "spread_limit": spread_limit},
+                                unit_id=unit.pk, now=timezone.now())
     as_approved(rows)
     own = [p for p in rows if p.unit_id == unit.pk]
     spread = sorted((p for p in rows if p.unit_id != unit.pk), key=lambda p: (p.spread_at, p.pk), reverse=True)
@@ -220,24 +254,30 @@ def tag_posts(tag_id: int, *, offset: int, limit: int) -> list[Post]:
     ))
 
 
-def live_post(unit: OrgUnit, slug: str, *, related: int = 4) -> tuple[Post | None, list[Post]]:
-    """The live post ``slug`` of ``unit`` with its whole live revision, and the unit's
-    ``related`` latest other live posts, in one query (an ``IN`` over a limited subquery)."""
-    latest = Post.objects.published().filter(unit=unit).order_by("-published_at", "-id").values("pk")[: related + 1]
+def _live_post_rows(*, unit_id: int, slug: str, now: datetime.datetime, related: int) -> QuerySet[Post]:
+    live = Post.objects.published(now)
+    latest = live.filter(unit_id=unit_id).order_by("-published_at", "-id").values("pk")[: related + 1]
     if connection.features.supports_slicing_ordering_in_compound:
         # PostgreSQL: "id IN (this post UNION the latest)" uses the indexes on both arms; an OR
         # of the two conditions would scan the table.
-        wanted = Q(pk__in=Post.objects.filter(unit=unit, slug=slug).values("pk").union(latest, all=True))
+        wanted = Q(pk__in=Post.objects.filter(unit_id=unit_id, slug=slug).values("pk").union(latest, all=True))
     else:  # SQLite allows no LIMIT inside a compound select; its planner handles the OR well.
-        wanted = Q(unit=unit, slug=slug) | Q(pk__in=latest)
-    rows = list(
-        Post.objects.published()
-        .filter(wanted)
+        wanted = Q(unit_id=unit_id, slug=slug) | Q(pk__in=latest)
+    return (
+        live.filter(wanted)
         .select_related("live_revision__topic", "live_revision__cover", "unit")
         .defer("body", "summary", "search_text")
         .order_by("-published_at", "-id")
     )
-    as_approved(rows)
+
+
+_LIVE_POST = Precompiled(_live_post_rows)
+
+
+def live_post(unit: OrgUnit, slug: str, *, related: int = 4) -> tuple[Post | None, list[Post]]:
+    """The live post ``slug`` of ``unit`` with its whole live revision, and the unit's
+    ``related`` latest other live posts, in one query (an ``IN`` over a limited subquery)."""
+    rows = as_approved(_LIVE_POST.list({"related": related}, unit_id=unit.pk, slug=slug, now=timezone.now()))
     post = next((p for p in rows if p.slug == slug and p.unit_id == unit.pk), None)
     return post, [p for p in rows if p is not post][:related]
 

@@ -1,0 +1,192 @@
+"""Precompiled querysets (``vietfront.precompiled``) and the prepared statements under them
+(``vietfront.prepared_statements``): the same rows as the plain queryset, values rebound on
+every call, what cannot be rebound refused, and on PostgreSQL one prepared statement per
+connection that a rollback, a refusal or a new connection does not break."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orgunits.models import OrgUnit
+from pages.models import Post
+from pages.public import selectors
+from vietfront import precompiled
+from vietfront.precompiled import Precompiled
+from vietfront.prepared_statements import Statement
+
+from .conftest import live
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot(obj, *related: str) -> tuple:
+    """A model instance as data: its loaded fields and the named related objects' fields."""
+    def fields(o):
+        return None if o is None else tuple(sorted((k, v) for k, v in vars(o).items() if not k.startswith("_")))
+    out = [fields(obj)]
+    for path in related:
+        target = obj
+        for name in path.split("."):
+            target = getattr(target, name, None) if target is not None else None
+        out.append(fields(target))
+    return tuple(out)
+
+
+@pytest.fixture
+def published(pages, topic):
+    return [live(pages[name], f"Tin {i} của {name}", days_ago=i % 4, topic=topic if i % 2 else None)
+            for i, name in enumerate(["vanmieu", "dongda", "hanoi", "phucxa", "badinh", "central"] * 2)]
+
+
+@pytest.mark.parametrize("with_children", [True, False])
+def test_unit_rows_are_the_plain_querysets_rows(tree, pages, with_children):
+    for unit in (tree.central, tree.hanoi, tree.dongda, tree.vanmieu):
+        prefixes = selectors.path_prefixes(unit.path)
+        extra = {"unit_path": unit.path} if with_children else {}
+        plain = list(selectors._unit_rows(prefixes=prefixes, **extra))
+        compiled = selectors._UNIT_ROWS.list(prefixes=prefixes, **extra)
+        assert [u.pk for u in compiled] == [u.pk for u in plain] != []
+        related = ("page", "page.avatar", "page.cover", "successor")
+        assert [_snapshot(u, *related) for u in compiled] == [_snapshot(u, *related) for u in plain]
+
+
+def test_post_rows_are_the_plain_querysets_rows(tree, published):
+    now = timezone.now()
+    related = ("live_revision", "live_revision.topic", "live_revision.cover", "unit")
+    for unit in (tree.central, tree.hanoi, tree.dongda, tree.vanmieu):
+        shape = {"own_limit": 3, "spread_limit": 2}
+        plain = list(selectors._own_and_spread_rows(unit_id=unit.pk, now=now, **shape))
+        compiled = selectors._OWN_AND_SPREAD.list(shape, unit_id=unit.pk, now=now)
+        assert [_snapshot(p, *related) for p in compiled] == [_snapshot(p, *related) for p in plain]
+        assert [p.spread_direction for p in compiled] == [p.spread_direction for p in plain]
+        for post in published:
+            plain = list(selectors._live_post_rows(unit_id=post.unit_id, slug=post.slug, now=now, related=2))
+            compiled = selectors._LIVE_POST.list({"related": 2}, unit_id=post.unit_id, slug=post.slug, now=now)
+            assert [_snapshot(p, *related) for p in compiled] == [_snapshot(p, *related) for p in plain] != []
+
+
+def test_each_call_binds_its_own_values(tree, published):
+    """The SQL is compiled once; the values are not: the second unit gets its own rows, and a
+    time before the posts were published finds none."""
+    first = selectors._OWN_AND_SPREAD.list({"own_limit": 8, "spread_limit": 2}, unit_id=tree.hanoi.pk,
+                                           now=timezone.now())
+    second = selectors._OWN_AND_SPREAD.list({"own_limit": 8, "spread_limit": 2}, unit_id=tree.dongda.pk,
+                                            now=timezone.now())
+    assert {p.unit_id for p in first} == {tree.hanoi.pk}
+    assert {p.unit_id for p in second} == {tree.dongda.pk}
+    before = selectors._OWN_AND_SPREAD.list({"own_limit": 8, "spread_limit": 2}, unit_id=tree.hanoi.pk,
+                                            now=timezone.now() - datetime.timedelta(days=30))
+    assert before == []
+    assert selectors.unit_context(tree.dongda.path).unit == tree.dongda
+    assert selectors.unit_context(tree.vanmieu.path).unit == tree.vanmieu
+    assert selectors.unit_context("khong-co/don-vi-nay") is None
+
+
+def test_one_query_a_call_even_the_first_on_a_connection(tree, published):
+    query = Precompiled(lambda *, unit_id: Post.objects.filter(unit_id=unit_id).order_by("id"))
+    connection.__dict__["vf_prepared"] = set()
+    for unit in (tree.hanoi, tree.dongda):
+        with CaptureQueriesContext(connection) as captured:
+            rows = query.list(unit_id=unit.pk)
+        assert len(captured) == 1
+        assert [p.pk for p in rows] == list(Post.objects.filter(unit=unit).order_by("id").values_list("pk", flat=True))
+
+
+def test_a_value_that_would_change_the_sql_runs_the_plain_queryset(tree):
+    query = Precompiled(lambda *, parent_id: OrgUnit.objects.filter(parent_id=parent_id).order_by("id"))
+    roots = query.list(parent_id=None)  # IS NULL, not "= %s"
+    assert [u.pk for u in roots] == [tree.central.pk]
+    assert query._compiled == {}
+    paths = Precompiled(lambda *, paths: OrgUnit.objects.filter(path__in=paths))
+    assert paths.list(paths=[]) == []
+
+
+def test_what_cannot_be_rebound_is_refused():
+    derived = Precompiled(lambda *, name: OrgUnit.objects.filter(name__icontains=name))
+    with pytest.raises(ValueError, match="computed from a value"):
+        derived.list(name="Hà Nội")
+    unused = Precompiled(lambda *, name: OrgUnit.objects.all())
+    with pytest.raises(ValueError, match="do not reach the SQL"):
+        unused.list(name="Hà Nội")
+    flag = Precompiled(lambda *, active: OrgUnit.objects.filter(is_active=active))
+    with pytest.raises(TypeError, match="boolean"):
+        flag.list(active=True)
+    naive = Precompiled(lambda *, at: OrgUnit.objects.filter(created_at__lte=at))
+    with pytest.raises(TypeError, match="aware"):
+        naive.list(at=datetime.datetime(2025, 1, 1))  # noqa: DTZ001 - the refusal under test
+
+
+def test_shapes_past_the_limit_are_not_kept(tree, monkeypatch):
+    monkeypatch.setattr(precompiled, "MAX_SHAPES", 2)
+    query = Precompiled(lambda *, limit, parent_id: OrgUnit.objects.filter(parent_id=parent_id).order_by("id")[:limit])
+    for limit in (1, 2, 3, 4):
+        rows = query.list({"limit": limit}, parent_id=tree.hanoi.pk)
+        assert [u.pk for u in rows] == list(OrgUnit.objects.filter(parent=tree.hanoi).order_by("id")
+                                            .values_list("pk", flat=True)[:limit])
+    assert len(query._compiled) == 2
+
+
+# --- prepared statements (PostgreSQL) ------------------------------------------------------------
+
+
+def _prepared_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_postgres_runs_a_prepared_statement(postgres_only, tree, published):
+    query = Precompiled(lambda *, unit_id: Post.objects.filter(unit_id=unit_id).order_by("id"))
+    with CaptureQueriesContext(connection) as captured:
+        rows = query.list(unit_id=tree.hanoi.pk)
+    name = next(iter(query._compiled.values())).statement.name
+    assert captured[0]["sql"].startswith(f"EXECUTE {name}(")
+    assert name in _prepared_names()
+    assert {p.unit_id for p in rows} == {tree.hanoi.pk}
+    assert {p.unit_id for p in query.list(unit_id=tree.dongda.pk)} == {tree.dongda.pk}
+
+
+def test_prepared_statements_can_be_turned_off(postgres_only, settings, tree, published):
+    settings.VIETFRONT_PREPARED_STATEMENTS = False
+    query = Precompiled(lambda *, unit_id: Post.objects.filter(unit_id=unit_id).order_by("id"))
+    with CaptureQueriesContext(connection) as captured:
+        query.list(unit_id=tree.hanoi.pk)
+    assert captured[0]["sql"].startswith("SELECT ")
+    assert next(iter(query._compiled.values())).statement.name not in _prepared_names()
+
+
+def test_a_refused_prepare_runs_plain_and_leaves_the_transaction_usable(postgres_only, tree, caplog):
+    statement = Statement("SELECT %s + %s", 2)  # unknown + unknown: PostgreSQL cannot choose the operator
+    with connection.cursor() as cursor:
+        statement.execute(connection, cursor, [1, 2])  # plain, the driver writes the integers in
+        assert cursor.fetchall() == [(3,)]
+        statement.execute(connection, cursor, [40, 2])
+        assert cursor.fetchall() == [(42,)]
+    assert "Could not prepare" in caplog.text
+    assert OrgUnit.objects.exists()  # the surrounding transaction was not aborted
+
+
+def test_a_statement_already_prepared_on_the_connection_is_used(postgres_only):
+    statement = Statement("SELECT %s::int + 1", 1)
+    with connection.cursor() as cursor:
+        statement.execute(connection, cursor, [1])
+        connection.__dict__["vf_prepared"] = set()  # forgotten here, still on the server
+    with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
+        statement.execute(connection, cursor, [41])
+        assert cursor.fetchall() == [(42,)]
+    assert captured[0]["sql"] == f"EXECUTE {statement.name}(41)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again(postgres_only, tree):
+    query = Precompiled(lambda *, parent_id: OrgUnit.objects.filter(parent_id=parent_id).order_by("id"))
+    expected = list(OrgUnit.objects.filter(parent=tree.hanoi).order_by("id").values_list("pk", flat=True))
+    assert [u.pk for u in query.list(parent_id=tree.hanoi.pk)] == expected
+    connection.close()
+    assert [u.pk for u in query.list(parent_id=tree.hanoi.pk)] == expected
+    assert next(iter(query._compiled.values())).statement.name in _prepared_names()

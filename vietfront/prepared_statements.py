@@ -1,0 +1,93 @@
+"""PostgreSQL prepared statements for SQL text that a process runs again and again.
+
+Planning, not executing, was most of what PostgreSQL spent on a cold public page: the page's
+posts query joins eight tables and took 1.2 ms to plan and 0.2 ms to run. A statement
+prepared once per connection is planned with its values for its first five runs, then reuses
+a generic plan when that plan is no worse (PostgreSQL's own ``plan_cache_mode = auto``):
+1.46 → 0.25 ms for that query (``docs/PERFORMANCE.md``, "Public site").
+
+The ``PREPARE`` goes through the driver's cursor, not Django's: it belongs to the query it
+prepares, which Django logs and counts once, as ``EXECUTE name(…)``. A prepared statement
+outlives a rolled-back transaction, and a new connection (``connection_created``) starts with
+none. Behind a pooler that hands each transaction to another server connection (PgBouncer in
+transaction mode) prepared statements cannot be used: set ``DB_PREPARED_STATEMENTS=0``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from functools import lru_cache
+
+from django.conf import settings
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_PREPARED_STATEMENT = "42P05"
+_numbers = itertools.count(1)
+#: Names whose PREPARE PostgreSQL refused (a parameter whose type it cannot infer): run plain.
+_refused: set[str] = set()
+
+
+class Statement:
+    """One SQL text (Django's ``%s`` placeholders) with the name it is prepared under."""
+
+    def __init__(self, sql: str, param_count: int) -> None:
+        self.sql = sql
+        self.name = f"vf_stmt_{next(_numbers)}"
+        numbers = itertools.count(1)
+        self.prepare_sql = "PREPARE {} AS {}".format(
+            self.name, re.sub(r"%%|%s", lambda m: "%" if m.group(0) == "%%" else f"${next(numbers)}", sql))
+        self.execute_sql = f"EXECUTE {self.name}" + (f"({', '.join(['%s'] * param_count)})" if param_count else "")
+
+    def execute(self, connection, cursor, params: list) -> None:  # noqa: ANN001 - Django's wrapper and cursor
+        """Run the statement on ``cursor`` (of ``connection``), prepared if it can be."""
+        if not self._usable(connection):
+            cursor.execute(self.sql, params)
+            return
+        prepared = connection.__dict__.setdefault("vf_prepared", set())
+        if self.name not in prepared and not self._prepare(connection):
+            cursor.execute(self.sql, params)
+            return
+        prepared.add(self.name)
+        cursor.execute(self.execute_sql, params)
+
+    def _usable(self, connection) -> bool:  # noqa: ANN001
+        return (connection.vendor == "postgresql" and self.name not in _refused
+                and getattr(settings, "VIETFRONT_PREPARED_STATEMENTS", True))
+
+    def _prepare(self, connection) -> bool:  # noqa: ANN001
+        """PREPARE on the driver's cursor; inside a transaction under a savepoint of its own,
+        so that a refusal leaves the transaction usable."""
+        in_transaction = not connection.get_autocommit()
+        with connection.connection.cursor() as raw:
+            try:
+                if in_transaction:
+                    raw.execute("SAVEPOINT vf_prepare")
+                raw.execute(self.prepare_sql)
+            except connection.Database.Error as error:
+                if in_transaction:
+                    raw.execute("ROLLBACK TO SAVEPOINT vf_prepare")
+                if getattr(error, "pgcode", None) == DUPLICATE_PREPARED_STATEMENT:
+                    return True  # prepared on this connection already: what matters is that it is there
+                log.warning("Could not prepare %s, running it unprepared: %s", self.name, error)
+                _refused.add(self.name)
+                return False
+            if in_transaction:
+                raw.execute("RELEASE SAVEPOINT vf_prepare")
+        return True
+
+
+@lru_cache(maxsize=128)
+def statement(sql: str, param_count: int) -> Statement:
+    """The ``Statement`` of a hand-written SQL text that varies only by its values; texts
+    assembled from a few optional fragments give a few statements each."""
+    return Statement(sql, param_count)
+
+
+@receiver(connection_created)
+def _forget_prepared(sender, connection, **kwargs) -> None:  # noqa: ANN001 - signal signature
+    connection.__dict__["vf_prepared"] = set()
