@@ -359,6 +359,28 @@ def test_open_graph_and_twitter_tags_hold_the_texts_as_attribute_values(client, 
     assert not failed, failures_message("Open Graph", failed, len(hostile))
 
 
+def test_public_lists_hold_hostile_names_and_titles_as_text(client, hostile, tree):
+    """The lists built in Python (``post_card``, ``unit_items``, ``topic_items``): the district's
+    page lists every hostile commune and topic, its archive every hostile post's card (title,
+    topic, unit), each as the text typed, and no markup of theirs is live."""
+    district = client.get(tree.dongda.get_absolute_url()).content.decode()
+    archive = [client.get(reverse("public:archive", kwargs={"unit_path": tree.dongda.path}) + f"?trang={n}")
+               .content.decode() for n in (1, 2)]
+    failed = []
+    for markup, least in [(district, 2), *((page, 0) for page in archive)]:
+        events = html_events(markup)
+        if any(any(n.startswith("on") for n in a) for _t, a in events.tags) or "<!--" in events.markup \
+                or any("src" not in attrs for attrs, _body in events.scripts):
+            failed.append("live markup")
+        texts = [readable(t) for t in events.text]
+        # A commune's link and its topic (in the menu, the topic bar and the side box) on the
+        # district page; on the archive pages each card's title, topic and unit.
+        failed += [h.key for h in hostile if least and texts.count(readable(h.text)) < least + 2]
+    cards = [readable(t) for page in archive for t in html_events(page).text]
+    failed += [h.key for h in hostile if cards.count(readable(h.text)) < 3]
+    assert not failed, failures_message("public lists", failed, len(hostile))
+
+
 # --- sitemaps -------------------------------------------------------------------------------------
 
 

@@ -96,3 +96,15 @@ def test_withdrawal_removes_it_everywhere(
         assert hanoi_post.title not in client.get(feed).content.decode()
         assert post_url not in client.get(search).content.decode()
     assert Delivery.objects.filter(post=hanoi_post).count() == 4  # the record stays
+
+
+def test_a_hostile_provenance_is_text(client, tree, hanoi_post, approver_hanoi, django_capture_on_commit_callbacks):
+    """The "Tin từ …" line of a spread card holds the sending unit's name as text."""
+    from orgunits.models import OrgUnit
+
+    OrgUnit.objects.filter(pk=tree.hanoi.pk).update(name='<img src=x onerror=alert(1)>"Hà Nội"')
+    spread(hanoi_post, tree.hanoi, approver_hanoi, django_capture_on_commit_callbacks,
+           scope=Scope.UNITS, units=[tree.vanmieu])
+    box = section(client.get(tree.vanmieu.get_absolute_url()).content.decode())
+    assert "Tin từ &lt;img src=x onerror=alert(1)&gt;&quot;Hà Nội&quot;</a>" in box
+    assert "<img src=x" not in box
