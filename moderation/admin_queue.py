@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
 from django.utils.html import format_html, strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,9 @@ from orgunits.admin_scoping import (
 from orgunits.models import OrgUnit, UnitKind
 from orgunits.roles import Perm
 from orgunits.selectors import user_has_unit_perm
+from vietfront.escaping import escaped as _e
 from vietfront.people import full_name
+from vietfront.precompiled import prepared_list
 from vietfront.text import search_key
 
 from . import services
@@ -104,8 +107,9 @@ class QueueChangeList(ChangeList):
         # The page's keys are chosen on the submissions alone (scope, filters, order, slice);
         # the joins for titles, units and names then run for these rows only, not for every
         # pending row of the scope before the sort.
+        # Its SQL text repeats from request to request: prepared once per connection.
         page = Subquery(self.result_list.values("pk"))
-        self.result_list = list(
+        self.result_list = prepared_list(
             Submission.objects.filter(pk__in=page).select_related(*self.list_select_related)
             .only(*self.columns).order_by(*self.queryset.query.order_by)
         )
@@ -291,33 +295,35 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def row_cells(self, obj: Submission) -> list[str]:
-        """The row's cells as Django's changelist writes them (``templatetags/queue_list.py``)."""
-        return [format_html('<td class="field-{}">{}</td>', name, getattr(self, name)(obj)) for name in self.list_display]
+        """The row's cells as Django's changelist writes them (``templatetags/queue_list.py``).
+        Escaped with ``html.escape`` rather than ``format_html``, whose lazy-string wrappers
+        were most of a row's cost (four cells, fifty rows)."""
+        return [mark_safe(f'<td class="field-{name}">{getattr(self, name)(obj)}</td>')  # noqa: S308 - the cells are safe strings
+                for name in self.list_display]
 
     @admin.display(description=_("bài viết"), ordering="revision__title")
     def post_column(self, obj: Submission) -> str:
         topic = obj.post.topic.name if obj.post.topic_id else "—"
-        return format_html(
-            '<a class="vf-title" href="{}">{}</a><span class="vf-meta">{} · {}</span>',
-            getattr(obj, "decide_url", None) or reverse("admin:moderation_submission_decide", args=[obj.pk]),
-            obj.revision.title, obj.post.unit.name, topic,
-        )
+        href = getattr(obj, "decide_url", None) or reverse("admin:moderation_submission_decide", args=[obj.pk])
+        return mark_safe(  # noqa: S308 - every value escaped
+            f'<a class="vf-title" href="{_e(href)}">{_e(obj.revision.title)}</a>'
+            f'<span class="vf-meta">{_e(obj.post.unit.name)} · {_e(topic)}</span>')
 
     @admin.display(description=_("gửi lúc"), ordering="submitted_at")
     def submitted_column(self, obj: Submission) -> str:
-        return format_html(
-            '<span class="vf-nowrap">{}</span><span class="vf-meta">{}</span>',
-            _local(obj.submitted_at), full_name(obj.submitted_by),
-        )
+        return mark_safe(  # noqa: S308 - every value escaped
+            f'<span class="vf-nowrap">{_e(_local(obj.submitted_at))}</span>'
+            f'<span class="vf-meta">{_e(full_name(obj.submitted_by))}</span>')
 
     @admin.display(description=_("cảnh báo"))
     def warnings(self, obj: Submission) -> str:
         count = len(obj.warning_findings)
-        return format_html('<span class="vf-badge{}">{}</span>', " vf-badge-warn" if count else "", count)
+        return mark_safe(f'<span class="vf-badge{" vf-badge-warn" if count else ""}">{count}</span>')  # noqa: S308 - an integer
 
     @admin.display(description=_("trạng thái"), ordering="state")
     def state_column(self, obj: Submission) -> str:
-        return format_html('<span class="vf-state vf-state-{}">{}</span>', obj.state, _state_label(obj.state, get_language()))
+        return mark_safe(  # noqa: S308 - every value escaped
+            f'<span class="vf-state vf-state-{_e(obj.state)}">{_e(_state_label(obj.state, get_language()))}</span>')
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

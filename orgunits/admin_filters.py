@@ -10,6 +10,8 @@ from django.db.models import QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from vietfront.precompiled import prepared_list
+
 from .admin_scoping import request_scope_q
 from .managers import subtree_q
 from .models import OrgUnit
@@ -39,7 +41,7 @@ class ScopedUnitFilter(admin.SimpleListFilter):
         # not a round trip of its own, and the shallowest unit listed is at that level.
         with_page = self._scope(request).filter(page__isnull=False)
         top = Subquery(with_page.order_by("level").values("level")[:1])
-        units = list(with_page.filter(level__lte=top + 1).order_by("tree_id", "lft").only("pk", "name", "level"))
+        units = prepared_list(with_page.filter(level__lte=top + 1).order_by("tree_id", "lft").only("pk", "name", "level"))
         if not units:
             return []
         top_level = min(u.level for u in units)

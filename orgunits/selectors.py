@@ -16,8 +16,11 @@ from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
 from django.db import connection
-from django.db.models import IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, IntegerField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
+
+from vietfront.precompiled import Precompiled
 
 from .managers import interval_q
 from .models import OrgUnit, OrgUnitGroupObjectPermission, OrgUnitUserObjectPermission
@@ -101,6 +104,34 @@ class UserRights:
 _DIRECT, _GROUP = 0, 1
 
 
+def _rights_rows(*, user_id: int) -> QuerySet:
+    # The constant columns are written into the SQL, not bound: a bound value in the select
+    # list would be typed text by the prepared statement.
+    direct, group = _constant(str(_DIRECT), IntegerField()), _constant(str(_GROUP), IntegerField())
+    orgunits, no_unit = _constant("'orgunits'", CharField()), _constant("NULL", IntegerField())
+    unit_fields = ("content_object__tree_id", "content_object__lft", "content_object__rght")
+    orgunits_perm = {"permission__content_type__app_label": "orgunits"}
+    parts = [
+        OrgUnitUserObjectPermission.objects.filter(user_id=user_id, **orgunits_perm).values_list(
+            direct, orgunits, "permission__codename", *unit_fields),
+        OrgUnitGroupObjectPermission.objects.filter(group__user=user_id, **orgunits_perm).values_list(
+            group, orgunits, "permission__codename", *unit_fields),
+        Permission.objects.filter(user=user_id).order_by().values_list(
+            direct, "content_type__app_label", "codename", no_unit, no_unit, no_unit),
+        Permission.objects.filter(group__user=user_id).order_by().values_list(
+            group, "content_type__app_label", "codename", no_unit, no_unit, no_unit),
+    ]
+    return parts[0].union(*parts[1:], all=True)
+
+
+def _constant(sql: str, output_field) -> RawSQL:  # noqa: ANN001 - a model field
+    return RawSQL(sql, (), output_field=output_field)  # noqa: S611 - fixed literals of this module
+
+
+#: Every staff request reads the user's rights: compiled once, prepared once per connection.
+_RIGHTS = Precompiled(_rights_rows)
+
+
 def user_rights(*, user: UserLike) -> UserRights:
     """One query (a UNION of the two grant tables and Django's two permission tables) for every
     permission of ``user``, whatever the number of grants, groups or units."""
@@ -108,22 +139,9 @@ def user_rights(*, user: UserLike) -> UserRights:
         return UserRights()
     if user.is_superuser:
         return UserRights(everywhere=True)
-    no_unit = Value(None, output_field=IntegerField())
-    unit_fields = ("content_object__tree_id", "content_object__lft", "content_object__rght")
-    orgunits_perm = {"permission__content_type__app_label": "orgunits"}
-    parts = [
-        OrgUnitUserObjectPermission.objects.filter(user_id=user.pk, **orgunits_perm).values_list(
-            Value(_DIRECT), Value("orgunits"), "permission__codename", *unit_fields),
-        OrgUnitGroupObjectPermission.objects.filter(group__user=user.pk, **orgunits_perm).values_list(
-            Value(_GROUP), Value("orgunits"), "permission__codename", *unit_fields),
-        Permission.objects.filter(user=user.pk).order_by().values_list(
-            Value(_DIRECT), "content_type__app_label", "codename", no_unit, no_unit, no_unit),
-        Permission.objects.filter(group__user=user.pk).order_by().values_list(
-            Value(_GROUP), "content_type__app_label", "codename", no_unit, no_unit, no_unit),
-    ]
     intervals: dict[str, set[Interval]] = {}
     model_perms: tuple[set[str], set[str]] = (set(), set())
-    for source, app_label, codename, tree_id, lft, rght in parts[0].union(*parts[1:], all=True):
+    for source, app_label, codename, tree_id, lft, rght in _RIGHTS.list(user_id=user.pk):
         if tree_id is None:
             model_perms[source].add(f"{app_label}.{codename}")
         else:

@@ -443,7 +443,7 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
         now, *scope_params, *extra_params, CANDIDATES,
     ]
     with connection.cursor() as cursor:
-        statement(sql, len(params)).execute(connection, cursor, params)
+        statement(sql, len(params)).execute(cursor, params)
         return [tuple(row) for row in cursor.fetchall()]
 
 

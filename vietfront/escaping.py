@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 # C0 controls other than tab, line feed and carriage return, and DEL: XML 1.0 refuses them
 # (Django's feed writer raises on them, so one in a title took the whole feed down), openpyxl
@@ -46,6 +46,13 @@ def text_as_html(text: str) -> str:
     ``type="html"`` summary): escaped, so ``<img onerror=…>`` reads as those characters.
     Not marked safe: it is data for an XML writer, which escapes it once more."""
     return html.escape(strip_controls(text), quote=True)
+
+
+def escaped(value: object) -> str:
+    """What ``format_html`` does to an argument, without its lazy-string wrappers (a third of a
+    card's time): ``html.escape``, as Django's ``escape`` is, unless already safe. For markup
+    built in Python in long lists (cards, unit lists, the approvers' queue)."""
+    return str(value) if isinstance(value, SafeData) else html.escape(str(value))
 
 
 def json_for_script(data: Any) -> SafeString:

@@ -27,11 +27,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-from .prepared_statements import Statement
+from .prepared_statements import Statement, statement
 
 #: Compilations kept per query; past them, calls run the plain queryset.
 MAX_SHAPES = 64
@@ -88,7 +89,9 @@ class Precompiled:
             markers = {name: _marker(v, counter, variant) for name, v in values.items()}
             queryset = self.build(**shape, **markers).using(using)
             if queryset._prefetch_related_lookups or queryset._known_related_objects:
-                raise ValueError("Precompiled queries build model rows only: no prefetching.")
+                raise ValueError("Precompiled queries build rows only: no prefetching.")
+            if queryset._iterable_class not in (ModelIterable, ValuesListIterable):
+                raise ValueError("Precompiled queries yield model rows or values_list() tuples.")
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
             where = {}
@@ -110,16 +113,43 @@ class Precompiled:
         missing = set(where.values()) - {slot[1:] for slot in slots}
         if missing:
             raise ValueError(f"Values {sorted(missing, key=str)} do not reach the SQL as parameters.")
-        klass_info, select = compiler.klass_info, compiler.select
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        fields = [s[0] for s in select[0 : compiler.col_count]]
-        return _Compiled(
-            statement=Statement(sql, len(params)), params=params, slots=tuple(slots), compiler=compiler, model=klass_info["model"],
-            init_list=[f[0].target.attname for f in select[start:end]], fields_start=start, fields_end=end,
-            populators=get_related_populators(klass_info, select, using),
-            annotations=dict(compiler.annotation_col_map or {}), converters=compiler.get_converters(fields),
-            col_count=compiler.col_count if compiler.has_extra_select else None,
-        )
+        return _compiled(compiler, Statement(sql, len(params)), params, tuple(slots), using,
+                         tuples=queryset._iterable_class is ValuesListIterable)
+
+
+def prepared_list(queryset: QuerySet) -> list:
+    """``list(queryset)`` run as a prepared statement (PostgreSQL), for a queryset built anew on
+    each request whose SQL text repeats (an admin list's page, say): compiled as usual, planned
+    once per connection. Model rows or ``values_list`` tuples."""
+    using = queryset.db
+    compiler = queryset.query.get_compiler(using=using)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    tuples = queryset._iterable_class is ValuesListIterable
+    return _run(_compiled(compiler, statement(sql, len(params)), tuple(params), (), using, tuples=tuples), using, {})
+
+
+def _compiled(compiler: Any, statement: Statement, params: tuple, slots: tuple, using: str, *, tuples: bool
+              ) -> _Compiled:
+    """What running the compiled SQL needs: the statement, and how rows become what the
+    queryset yields (Django's ``ModelIterable`` for model rows, plain tuples for
+    ``values_list``)."""
+    klass_info, select = compiler.klass_info, compiler.select
+    fields = [s[0] for s in select[0 : compiler.col_count]]
+    common = {"statement": statement, "params": params, "slots": slots, "compiler": compiler,
+              "converters": compiler.get_converters(fields),
+              "col_count": compiler.col_count if compiler.has_extra_select else None}
+    if tuples:  # values_list()
+        return _Compiled(**common, model=None, init_list=[], fields_start=0, fields_end=0, populators=[],
+                         annotations={})
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    return _Compiled(
+        **common, model=klass_info["model"], init_list=[f[0].target.attname for f in select[start:end]],
+        fields_start=start, fields_end=end, populators=get_related_populators(klass_info, select, using),
+        annotations=dict(compiler.annotation_col_map or {}),
+    )
 
 
 def _run(compiled: _Compiled, using: str, values: dict[str, Any]) -> list:
@@ -129,12 +159,14 @@ def _run(compiled: _Compiled, using: str, values: dict[str, Any]) -> list:
         params[index] = _adapted(value, using)
     connection = connections[using]
     with connection.cursor() as cursor:
-        compiled.statement.execute(connection, cursor, params)
+        compiled.statement.execute(cursor, params)
         rows = cursor.fetchall()
     if compiled.col_count is not None:
         rows = [row[: compiled.col_count] for row in rows]
     if compiled.converters:
         rows = compiled.compiler.apply_converters(rows, compiled.converters)
+    if compiled.model is None:
+        return [tuple(row) for row in rows]
     objects = []
     start, end = compiled.fields_start, compiled.fields_end
     for row in rows:

@@ -7,7 +7,9 @@ a generic plan when that plan is no worse (PostgreSQL's own ``plan_cache_mode = 
 1.46 → 0.25 ms for that query (``docs/PERFORMANCE.md``, "Public site").
 
 The ``PREPARE`` goes through the driver's cursor, not Django's: it belongs to the query it
-prepares, which Django logs and counts once, as ``EXECUTE name(…)``. A prepared statement
+prepares, which Django logs and counts once, as ``EXECUTE name(…)`` preceded, when queries are
+logged (``DEBUG``, ``CaptureQueriesContext``), by the statement's SQL in a comment.
+PostgreSQL's own log shows a prepared statement's text with each ``EXECUTE`` it logs. A prepared statement
 outlives a rolled-back transaction, and a new connection (``connection_created``) starts with
 none. Behind a pooler that hands each transaction to another server connection (PgBouncer in
 transaction mode) prepared statements cannot be used: set ``DB_PREPARED_STATEMENTS=0``.
@@ -41,10 +43,15 @@ class Statement:
         numbers = itertools.count(1)
         self.prepare_sql = "PREPARE {} AS {}".format(
             self.name, re.sub(r"%%|%s", lambda m: "%" if m.group(0) == "%%" else f"${next(numbers)}", sql))
+        # In a comment its placeholders must not count as the driver's (``%%`` prints ``%``).
+        self.logged_sql = sql.replace("*/", "* /").replace("%", "%%")
         self.execute_sql = f"EXECUTE {self.name}" + (f"({', '.join(['%s'] * param_count)})" if param_count else "")
 
-    def execute(self, connection, cursor, params: list) -> None:  # noqa: ANN001 - Django's wrapper and cursor
-        """Run the statement on ``cursor`` (of ``connection``), prepared if it can be."""
+    def execute(self, cursor, params: list) -> None:  # noqa: ANN001 - a Django cursor
+        """Run the statement on ``cursor``, prepared if it can be."""
+        # The cursor's own connection, never ``django.db.connection``: that proxy outlives the
+        # connections it stands for, and what is prepared belongs to one of them.
+        connection = cursor.db
         if not self._usable(connection):
             cursor.execute(self.sql, params)
             return
@@ -53,7 +60,11 @@ class Statement:
             cursor.execute(self.sql, params)
             return
         prepared.add(self.name)
-        cursor.execute(self.execute_sql, params)
+        if connection.queries_logged:
+            # Debugging, tests, CaptureQueriesContext: the log shows what is run, not just a name.
+            cursor.execute(f"/* {self.logged_sql} */ {self.execute_sql}", params)
+        else:
+            cursor.execute(self.execute_sql, params)
 
     def _usable(self, connection) -> bool:  # noqa: ANN001
         return (connection.vendor == "postgresql" and self.name not in _refused

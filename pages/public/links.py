@@ -7,13 +7,11 @@ quoting; anything else goes through ``reverse()`` and fails as loudly as before.
 
 from __future__ import annotations
 
-import html
 import re
 from functools import lru_cache
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.safestring import SafeData
 
 _SAFE = re.compile(r"[a-z0-9-]+(?:/[a-z0-9-]+)*\Z")
 _PATH, _SLUG = "zzpathzz", "zzslugzz"
@@ -60,9 +58,3 @@ def topic_href(slug: str, unit_path: str = "") -> str:
     """A topic within a unit's subtree, or nationwide at the root."""
     return _build("topic", unit_path, slug) if unit_path else _build("central_topic", slug=slug)
 
-
-def escaped(value: object) -> str:
-    """What ``format_html`` does to an argument, without its lazy-string wrappers (a third of a
-    card's time): ``html.escape``, as Django's ``escape`` is, unless already safe. For markup
-    built in Python in the public lists."""
-    return str(value) if isinstance(value, SafeData) else html.escape(str(value))

@@ -4,7 +4,7 @@ Python; ``{% spread_card post %}``: a spread post's card with where it came from
 A page of cards spent most of its rendering time in that include: ~20 variable lookups and four
 filters per card through the template engine cost ~0.35 ms a card, 7 ms for the 20 cards of a
 unit page; this builds the same markup in ~0.03 ms (numbers in ``docs/ARCHITECTURE.md``). Every
-value is escaped as ``format_html`` would (``links.escaped``); the picture, when there is one, is still the
+value is escaped as ``format_html`` would (``vietfront.escaping.escaped``); the picture, when there is one, is still the
 ``{% picture %}`` template.
 """
 
@@ -18,8 +18,8 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
 from pages.public import links
-from pages.public.links import escaped as _e
 from pages.public.links import post_href
+from vietfront.escaping import escaped as _e
 
 from .pages_media import picture
 

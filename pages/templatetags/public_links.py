@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from pages.models import PageStatus
 from pages.public import links
-from pages.public.links import escaped as _e
+from vietfront.escaping import escaped as _e
 
 register = template.Library()
 

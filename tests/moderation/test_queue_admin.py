@@ -126,6 +126,24 @@ def test_queue_rows_are_the_ones_djangos_changelist_would_write(client, tree, pe
     assert body.count('<td class="field-post_column">') == 3
 
 
+def test_queue_rows_hold_hostile_titles_units_and_names_as_text(client, tree, people):
+    from orgunits.models import OrgUnit
+
+    hostile = '<img src=x onerror=alert(1)>"&'
+    OrgUnit.objects.filter(pk=tree.dongda.pk).update(name=f"Quận {hostile}")
+    people.editor.first_name, people.editor.last_name = hostile, "Lan"
+    people.editor.save()
+    [submission] = pending(tree.dongda, people.editor, 1, approving_unit=tree.hanoi)
+    Revision.objects.filter(pk=submission.revision_id).update(title=f"Tin {hostile}")
+    client.force_login(people.approver)
+    body = client.get(reverse(QUEUE)).content.decode()
+    escaped = "&lt;img src=x onerror=alert(1)&gt;&quot;&amp;"
+    assert f"Tin {escaped}</a>" in body
+    assert f"Quận {escaped} · " in body
+    assert body.count(escaped) >= 3  # the title, the unit, the submitter
+    assert "<img src=x" not in body
+
+
 def test_queue_sorted_by_a_column_keeps_that_order_on_the_page(client, tree, people):
     made = pending(tree.dongda, people.editor, 4, approving_unit=tree.hanoi)
     client.force_login(people.approver)

@@ -145,7 +145,8 @@ def test_postgres_runs_a_prepared_statement(postgres_only, tree, published):
     with CaptureQueriesContext(connection) as captured:
         rows = query.list(unit_id=tree.hanoi.pk)
     name = next(iter(query._compiled.values())).statement.name
-    assert captured[0]["sql"].startswith(f"EXECUTE {name}(")
+    assert captured[0]["sql"].startswith('/* SELECT "pages_post"."id"')  # the SQL, for whoever reads the log
+    assert f"*/ EXECUTE {name}(" in captured[0]["sql"]
     assert name in _prepared_names()
     assert {p.unit_id for p in rows} == {tree.hanoi.pk}
     assert {p.unit_id for p in query.list(unit_id=tree.dongda.pk)} == {tree.dongda.pk}
@@ -163,9 +164,9 @@ def test_prepared_statements_can_be_turned_off(postgres_only, settings, tree, pu
 def test_a_refused_prepare_runs_plain_and_leaves_the_transaction_usable(postgres_only, tree, caplog):
     statement = Statement("SELECT %s + %s", 2)  # unknown + unknown: PostgreSQL cannot choose the operator
     with connection.cursor() as cursor:
-        statement.execute(connection, cursor, [1, 2])  # plain, the driver writes the integers in
+        statement.execute(cursor, [1, 2])  # plain, the driver writes the integers in
         assert cursor.fetchall() == [(3,)]
-        statement.execute(connection, cursor, [40, 2])
+        statement.execute(cursor, [40, 2])
         assert cursor.fetchall() == [(42,)]
     assert "Could not prepare" in caplog.text
     assert OrgUnit.objects.exists()  # the surrounding transaction was not aborted
@@ -174,12 +175,12 @@ def test_a_refused_prepare_runs_plain_and_leaves_the_transaction_usable(postgres
 def test_a_statement_already_prepared_on_the_connection_is_used(postgres_only):
     statement = Statement("SELECT %s::int + 1", 1)
     with connection.cursor() as cursor:
-        statement.execute(connection, cursor, [1])
+        statement.execute(cursor, [1])
         connection.__dict__["vf_prepared"] = set()  # forgotten here, still on the server
     with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
-        statement.execute(connection, cursor, [41])
+        statement.execute(cursor, [41])
         assert cursor.fetchall() == [(42,)]
-    assert captured[0]["sql"] == f"EXECUTE {statement.name}(41)"
+    assert captured[0]["sql"] == f"/* SELECT %s::int + 1 */ EXECUTE {statement.name}(41)"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -187,6 +188,33 @@ def test_a_new_connection_prepares_again(postgres_only, tree):
     query = Precompiled(lambda *, parent_id: OrgUnit.objects.filter(parent_id=parent_id).order_by("id"))
     expected = list(OrgUnit.objects.filter(parent=tree.hanoi).order_by("id").values_list("pk", flat=True))
     assert [u.pk for u in query.list(parent_id=tree.hanoi.pk)] == expected
+    statement = Statement("SELECT %s::int * 2", 1)
+    with connection.cursor() as cursor:  # ``django.db.connection`` is a proxy: not what is prepared on
+        statement.execute(cursor, [2])
     connection.close()
     assert [u.pk for u in query.list(parent_id=tree.hanoi.pk)] == expected
     assert next(iter(query._compiled.values())).statement.name in _prepared_names()
+    with connection.cursor() as cursor:
+        statement.execute(cursor, [21])
+        assert cursor.fetchall() == [(42,)]
+
+
+def test_values_list_rows_are_tuples_as_the_plain_queryset_gives(tree):
+    query = Precompiled(lambda *, tree_id: OrgUnit.objects.filter(tree_id=tree_id).order_by("lft")
+                        .values_list("pk", "path", "level"))
+    assert query.list(tree_id=tree.hanoi.tree_id) == list(
+        OrgUnit.objects.filter(tree_id=tree.hanoi.tree_id).order_by("lft").values_list("pk", "path", "level"))
+    with pytest.raises(ValueError, match="values_list"):
+        Precompiled(lambda *, tree_id: OrgUnit.objects.filter(tree_id=tree_id).values("pk")).list(tree_id=1)
+
+
+def test_prepared_list_gives_the_querysets_rows_in_one_query(tree, published):
+    from vietfront.precompiled import prepared_list
+
+    queryset = Post.objects.filter(unit__in=[tree.hanoi, tree.dongda]).select_related("unit").order_by("-id")
+    with CaptureQueriesContext(connection) as captured:
+        rows = prepared_list(queryset)
+    assert len(captured) == 1
+    related = ("unit",)
+    assert [_snapshot(p, *related) for p in rows] == [_snapshot(p, *related) for p in queryset.all()] != []
+    assert prepared_list(Post.objects.filter(pk__in=[])) == []  # Django's "nothing can match"
