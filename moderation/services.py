@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from channels import services as channel_services
 from orgunits.roles import Perm
 from orgunits.selectors import user_has_unit_perm
 from pages.models import Post, PostStatus
+from vietfront.precompiled import Precompiled
 from vietfront.tasks import enqueue
 
 from . import notifications
@@ -53,10 +55,30 @@ class RegulationBlocked(WorkflowError):
 
 
 # --- helpers ---------------------------------------------------------------------------------
+# Every submission and decision reads these two: compiled once, prepared once per connection.
+# The topic and cover with the post: the rules and the snapshot read both.
+_LOCKED_POST = Precompiled(lambda *, pk: Post.objects.select_for_update(of=("self",))
+                           .select_related("unit", "topic", "cover").filter(pk=pk))
+_PENDING = Precompiled(lambda *, post_id: Submission.objects.select_for_update(of=("self",))
+                       .select_related("revision", "approving_unit")
+                       .filter(post_id=post_id, state=Submission.State.PENDING).order_by("pk")[:1])
+
+
+def _require_transaction() -> None:
+    """What Django checks when it compiles a ``select_for_update``, which a precompiled query
+    does only once."""
+    connection = transaction.get_connection()
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+
+
 def _locked(post: Post) -> Post:
     """Re-read the post under a row lock; the caller is inside ``transaction.atomic``."""
-    # The topic and cover with it: the rules and the snapshot read both.
-    return Post.objects.select_for_update(of=("self",)).select_related("unit", "topic", "cover").get(pk=post.pk)
+    _require_transaction()
+    rows = _LOCKED_POST.list(pk=post.pk)
+    if not rows:
+        raise Post.DoesNotExist("No post with this id.")
+    return rows[0]
 
 
 def _audit_entry(
@@ -122,12 +144,9 @@ def _require(user: AbstractBaseUser, perm: str, unit, message: str) -> None:
 
 def _pending(post: Post) -> Submission | None:
     """The pending submission, locked, with what the decision reads (the joined rows unlocked)."""
-    return (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("revision", "approving_unit")
-        .filter(post=post, state=Submission.State.PENDING)
-        .first()
-    )
+    _require_transaction()
+    rows = _PENDING.list(post_id=post.pk)
+    return rows[0] if rows else None
 
 
 def _supersede_pending(post: Post) -> None:

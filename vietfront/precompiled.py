@@ -194,7 +194,9 @@ def _marker(value: Any, counter: itertools.count, variant: int) -> Any:
     if isinstance(value, int):
         return 30_000 + 1_000 * variant + next(counter)
     if isinstance(value, str):
-        return f"\x1fvf-marker-{variant}-{next(counter)}\x1f"
+        # The characters any escaping changes (LIKE's, quotes): a value escaped on its way to
+        # the SQL then differs from its marker, and is refused instead of rebound unescaped.
+        return f"\x1fvf-marker-{variant}-{next(counter)}%_\\'\x1f"
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             raise TypeError("Precompiled queries take aware datetimes only.")

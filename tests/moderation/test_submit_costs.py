@@ -157,3 +157,19 @@ def test_without_the_kept_copy_each_review_reads_the_configuration(tree, people,
     submit, approve = _submit_and_approve(tree, people, django_capture_on_commit_callbacks)
     assert sum(any(t in sql for t in CONFIG_TABLES) for sql in submit) == 4  # terms, domains, settings, route
     assert sum(any(t in sql for t in CONFIG_TABLES) for sql in approve) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_locked_reads_refuse_to_run_outside_a_transaction(postgres_only, tree, people):
+    """The precompiled ``select_for_update`` reads keep Django's check, which a compiled-once
+    query would otherwise make only the first time."""
+    from django.db.transaction import TransactionManagementError
+
+    post = make_post(tree.dongda, people.editor)
+    with transaction.atomic():
+        assert services._locked(post).pk == post.pk
+        assert services._pending(post) is None
+    with pytest.raises(TransactionManagementError):
+        services._locked(post)
+    with pytest.raises(TransactionManagementError):
+        services._pending(post)
