@@ -34,9 +34,11 @@ from vietfront.precompiled import Precompiled
 from vietfront.prepared_statements import statement
 from vietfront.text import search_key
 
+from .cache import generations
 from .models import Post, PostSearch, Tag
 from .sanitize import html_to_text
 from .search_rank import _TERM_RE, Group, Rank, highlight, index_key, plan, query_terms, rank, ranker, snippet
+from .unit_index import unit_index
 
 __all__ = [
     "SearchFilters", "SearchPage", "highlight", "index_live_post", "index_live_posts", "public_posts", "query_terms",
@@ -482,27 +484,18 @@ def search_units(text: str, *, limit: int = 20) -> list[dict]:
     syllables, the last also as a prefix; in sequence first): "dong da" finds "Quận Đống Đa"
     and not "Đông Anh". Of equal matches, provinces first, then districts, then communes.
 
-    One query on ``OrgUnit.search_name`` (11,000 short rows: a scan takes a few ms); the
-    matching rows are few enough (``UNIT_CANDIDATES``) to rank here."""
+    From the in-memory index of the current tree (``pages.unit_index``); with no tree generation
+    to key it by (the cache unreachable), one query on ``OrgUnit.search_name`` (11,000 short
+    rows: a scan takes a few ms). The matching rows are few enough (``UNIT_CANDIDATES``) to rank
+    here."""
     terms = query_terms(text)
     if not terms:
         return []
-    padded = Concat(Value(" "), "search_name", Value(" "), output_field=TextField())
-    match = Q()
-    for i, term in enumerate(terms):
-        match &= Q(padded__contains=f" {term}" + ("" if i == len(terms) - 1 else " "))
-    kind_order = Case(
-        When(kind=UnitKind.PROVINCE, then=Value(0)),
-        When(kind=UnitKind.DISTRICT, then=Value(1)),
-        default=Value(2),
-    )
-    rows = (
-        OrgUnit.objects.annotate(padded=padded, kind_order=kind_order)
-        .filter(match, is_active=True)
-        .exclude(kind=UnitKind.CENTRAL)
-        .order_by("kind_order", "name")
-        .values_list("search_name", "name", "path", "kind", "parent__name", "kind_order")[:UNIT_CANDIDATES]
-    )
+    generation = generations("")[0]
+    if generation:
+        rows = unit_index(generation, _unit_rows).matching(terms, UNIT_CANDIDATES)
+    else:
+        rows = _unit_rows(terms)
     ranked = []
     for key, name, path, kind, parent, order in rows:
         r = rank(terms, key, "")
@@ -511,3 +504,24 @@ def search_units(text: str, *, limit: int = 20) -> list[dict]:
                                                         "parent": parent or "", "key": key}))
     ranked.sort(key=lambda pair: pair[0])
     return [unit for _r, unit in ranked[:limit]]
+
+
+def _unit_rows(terms: list[str] | None = None) -> list:
+    """Active units (but the centre), provinces first, then districts, then communes, each by
+    name: all of them, or (``terms``) those whose key holds every term but the last as a
+    syllable and a syllable starting with the last, at most ``UNIT_CANDIDATES``."""
+    kind_order = Case(
+        When(kind=UnitKind.PROVINCE, then=Value(0)),
+        When(kind=UnitKind.DISTRICT, then=Value(1)),
+        default=Value(2),
+    )
+    rows = OrgUnit.objects.annotate(kind_order=kind_order).filter(is_active=True).exclude(kind=UnitKind.CENTRAL)
+    if terms is not None:
+        padded = Concat(Value(" "), "search_name", Value(" "), output_field=TextField())
+        match = Q()
+        for i, term in enumerate(terms):
+            match &= Q(padded__contains=f" {term}" + ("" if i == len(terms) - 1 else " "))
+        rows = rows.annotate(padded=padded).filter(match)
+    rows = rows.order_by("kind_order", "name").values_list(
+        "search_name", "name", "path", "kind", "parent__name", "kind_order")
+    return list(rows[:UNIT_CANDIDATES] if terms is not None else rows)

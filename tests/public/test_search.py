@@ -156,3 +156,35 @@ def test_search_within_a_known_unit_keeps_its_path_and_narrows(client, posts, tr
 def test_a_bad_page_number_is_not_an_error(client, posts, page):
     response = client.get(reverse("public:search"), {"q": "dong da", "trang": page})
     assert response.status_code == 200
+
+
+UNIT_QUERIES = ["van mieu", "đong đa", "dong d", "ninh", "ha", "x", "phuong", "quan dong", "ba dinh", "khong co"]
+
+
+def test_units_from_memory_are_the_tables_rows(tree, monkeypatch):
+    """The in-memory index answers what the query on the table answers (the path taken when the
+    cache is unreachable and there is no tree generation to key the index by)."""
+    from pages import search
+    from pages.search_rank import query_terms
+    from pages.unit_index import UnitIndex
+
+    index = UnitIndex.build(search._unit_rows())
+    for q in UNIT_QUERIES:  # the candidates before ranking: the same rows in the same order
+        assert index.matching(query_terms(q), search.UNIT_CANDIDATES) == search._unit_rows(query_terms(q)), q
+    from_memory = {q: search_units(q) for q in UNIT_QUERIES}
+    monkeypatch.setattr(search, "generations", lambda path: (0, 0))
+    assert {q: search_units(q) for q in UNIT_QUERIES} == from_memory
+    assert from_memory["đong đa"][0]["name"] == "Quận Đống Đa" and from_memory["khong co"] == []
+
+
+def test_units_from_memory_follow_renames_and_dissolutions(tree, django_capture_on_commit_callbacks):
+    from orgunits.services import unit_dissolve, unit_rename
+
+    assert [u["name"] for u in search_units("van mieu")] == ["Phường Văn Miếu Quốc Tử Giám"]
+    with django_capture_on_commit_callbacks(execute=True):
+        unit_rename(unit=tree.vanmieu, name="Phường Văn Miếu")
+    assert [u["name"] for u in search_units("van mieu")] == ["Phường Văn Miếu"]
+    assert search_units("quoc tu giam") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        unit_dissolve(unit=tree.phucxa, on=datetime.date(2025, 7, 1))
+    assert search_units("phuc xa") == []
