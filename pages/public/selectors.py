@@ -153,14 +153,22 @@ def subtree_posts(
 def _subtree_sliced(*, now: datetime.datetime, offset: int, limit: int, tree_id: int | None = None,
                     lft: int = 0, rght: int = 0, exclude_id: int | None = None, topic_id: int | None = None
                     ) -> QuerySet[Post]:
-    qs: QuerySet[Post] = public_posts(now=now)
-    if tree_id is not None:  # not the whole country
-        qs = qs.filter(unit_id__in=OrgUnit.objects.filter(interval_q(tree_id, lft, rght)).values("pk"))
-    if exclude_id is not None:
-        qs = qs.exclude(unit_id=exclude_id)
-    if topic_id is not None:
-        qs = qs.filter(live_revision__topic_id=topic_id)
-    return qs.order_by("-published_at", "-id")[offset : offset + limit + 1]
+    def scoped(qs: QuerySet[Post]) -> QuerySet[Post]:
+        if tree_id is not None:  # not the whole country
+            qs = qs.filter(unit_id__in=OrgUnit.objects.filter(interval_q(tree_id, lft, rght)).values("pk"))
+        if exclude_id is not None:
+            qs = qs.exclude(unit_id=exclude_id)
+        if topic_id is not None:
+            qs = qs.filter(live_revision__topic_id=topic_id)
+        return qs.order_by("-published_at", "-id")[offset : offset + limit + 1]
+
+    if connection.vendor == "postgresql":  # the whole country: the date index walk stops early
+        return scoped(public_posts(now=now))
+    # SQLite reads a subtree's posts by the per-unit index and sorts them: the page's ids are
+    # chosen on posts alone, and what a card shows is joined for those rows only (joined first,
+    # each of a province's 3,805 posts was joined to its revision, topic and cover: 13 ms).
+    page = scoped(Post.objects.published(now)).values("pk")
+    return public_posts(now=now).filter(pk__in=page).order_by("-published_at", "-id")
 
 
 def _subtree_per_unit(*, now: datetime.datetime, tree_id: int, lft: int, rght: int, wanted: int, page_rows: int,

@@ -199,6 +199,30 @@ def test_warm_pages_make_no_queries(client, posts, tree, django_assert_num_queri
 
 
 @pytest.mark.parametrize("unit_name", ["hanoi", "dongda", "central"])
+def test_subtree_posts_are_the_subtrees_newest_live_posts(pages, topic, tree, unit_name):
+    """Whatever plan the backend takes (on SQLite the page's ids first, then their rows): the
+    subtree's live posts, newest first, with offsets, the unit's own left out, and a topic."""
+    from orgunits.models import OrgUnit
+    from pages.public import selectors
+
+    for i in range(12):
+        page = pages[["vanmieu", "dongda", "hanoi", "phucxa", "badinh", "central"][i % 6]]
+        live(page, f"Tin {i}", days_ago=i % 5, topic=topic if i % 2 else None)
+    unit = getattr(tree, unit_name)
+    inside = set(OrgUnit.objects.filter(tree_id=unit.tree_id, lft__gte=unit.lft, lft__lte=unit.rght)
+                 .values_list("pk", flat=True))
+    everything = sorted(Post.objects.published().filter(unit_id__in=inside).select_related("live_revision"),
+                        key=lambda p: (p.published_at, p.pk), reverse=True)
+    for offset in (0, 3):
+        for own in (False, True):
+            for t in (None, topic):
+                expected = [p.pk for p in everything if not (own and p.unit_id == unit.pk)
+                            and (t is None or p.live_revision.topic_id == t.pk)][offset : offset + 4]
+                got = selectors.subtree_posts(unit, offset=offset, limit=3, exclude_own=own, topic=t)
+                assert [p.pk for p in got] == expected, (offset, own, t)
+
+
+@pytest.mark.parametrize("unit_name", ["hanoi", "dongda", "central"])
 def test_subtree_posts_per_unit_plan_matches_the_plain_query(pages, topic, tree, monkeypatch, unit_name):
     """The per-unit plan (PostgreSQL, subtrees below the centre) lists exactly what the plain
     subtree query lists, with offsets, the unit's own posts left out, and a topic."""
