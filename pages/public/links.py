@@ -57,4 +57,3 @@ def post_href(unit_path: str, slug: str) -> str:
 def topic_href(slug: str, unit_path: str = "") -> str:
     """A topic within a unit's subtree, or nationwide at the root."""
     return _build("topic", unit_path, slug) if unit_path else _build("central_topic", slug=slug)
-

@@ -51,8 +51,13 @@ class UnitContext:
 
     @property
     def active_page(self) -> CommunityPage | None:
-        page = self.page
-        return page if page is not None and page.status == PageStatus.ACTIVE else None
+        return active_page(self.unit)
+
+
+def active_page(unit: OrgUnit) -> CommunityPage | None:
+    """``unit``'s page if it is active (read with the unit, as ``unit_context`` reads it)."""
+    page = getattr(unit, "page", None)
+    return page if page is not None and page.status == PageStatus.ACTIVE else None
 
 
 def _unit_rows(*, prefixes: list[str], unit_path: str | None = None) -> QuerySet[OrgUnit]:

@@ -7,8 +7,8 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from pages.models import PageStatus
 from pages.public import links
+from pages.public.selectors import active_page
 from vietfront.escaping import escaped as _e
 
 register = template.Library()
@@ -27,7 +27,7 @@ def unit_items(units) -> SafeString:  # noqa: ANN001 - OrgUnits with their page 
     dot = (f' <span class="dot-active" title="{_e(gettext("Đã có trang cộng đồng"))}">'
            f'<span class="visually-hidden">{_e(gettext("(đã có trang)"))}</span></span>')
     return mark_safe("".join(  # noqa: S308 - names and links escaped by _e
-        f'<li><a href="{_e(links.unit_href(u.path))}">{_e(u.name)}</a>{dot if _active_page(u) else ""}</li>'
+        f'<li><a href="{_e(links.unit_href(u.path))}">{_e(u.name)}</a>{dot if active_page(u) else ""}</li>'
         for u in units))
 
 
@@ -36,8 +36,3 @@ def topic_items(topics, unit_path: str = "") -> SafeString:  # noqa: ANN001 - To
     """``<li>`` links to ``topics``, nationwide or within ``unit_path``."""
     return mark_safe("".join(  # noqa: S308 - names and links escaped by _e
         f'<li><a href="{_e(links.topic_href(t.slug, unit_path or ""))}">{_e(t.name)}</a></li>' for t in topics))
-
-
-def _active_page(unit) -> bool:  # noqa: ANN001
-    page = getattr(unit, "page", None)
-    return page is not None and page.status == PageStatus.ACTIVE
