@@ -1,10 +1,14 @@
 """PostgreSQL prepared statements for SQL text that a process runs again and again.
 
 Planning, not executing, was most of what PostgreSQL spent on a cold public page: the page's
-posts query joins eight tables and took 1.2 ms to plan and 0.2 ms to run. A statement
-prepared once per connection is planned with its values for its first five runs, then reuses
-a generic plan when that plan is no worse (PostgreSQL's own ``plan_cache_mode = auto``):
-1.46 → 0.25 ms for that query (``docs/PERFORMANCE.md``, "Public site").
+posts query joins eight tables and took 1.2 ms to plan and 0.2 ms to run. A statement is
+prepared once per connection and always runs its generic plan (the settings open PostgreSQL
+connections with ``plan_cache_mode = force_generic_plan``): 1.46 → 0.25 ms for that query
+(``docs/PERFORMANCE.md``, "Public site"). Left to choose (``auto``), PostgreSQL kept planning
+some statements afresh on every run, by an estimate of their generic plan that was off (the
+country's newest posts: 1.16 ms a run instead of 0.32). So a statement given to ``statement``
+must be one whose best plan does not depend on its values: the plans that do are fixed in the
+SQL itself (``MATERIALIZED`` steps, ``OFFSET 0``), as in ``pages.search``.
 
 The ``PREPARE`` goes through the driver's cursor, not Django's: it belongs to the query it
 prepares, which Django logs and counts once, as ``EXECUTE name(…)`` preceded, when queries are

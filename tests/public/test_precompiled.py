@@ -218,3 +218,15 @@ def test_prepared_list_gives_the_querysets_rows_in_one_query(tree, published):
     related = ("unit",)
     assert [_snapshot(p, *related) for p in rows] == [_snapshot(p, *related) for p in queryset.all()] != []
     assert prepared_list(Post.objects.filter(pk__in=[])) == []  # Django's "nothing can match"
+
+
+def test_a_prepared_statement_runs_its_generic_plan_from_the_first_run(postgres_only, tree):
+    """Left to choose, PostgreSQL re-planned some statements on every run; the connection's
+    ``plan_cache_mode`` makes every run use the one plan made for any value ($1 in it)."""
+    statement = Statement("SELECT id FROM orgunits_orgunit WHERE parent_id = %s", 1)
+    with connection.cursor() as cursor:
+        statement.execute(cursor, [tree.hanoi.pk])
+        cursor.execute(f"EXPLAIN EXECUTE {statement.name}(%s)", [tree.hanoi.pk])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "= $1" in plan
+    assert f"= {tree.hanoi.pk}" not in plan
