@@ -493,7 +493,8 @@ class PostSearch(models.Model):
     apart). On PostgreSQL a generated ``document`` tsvector column over them (title weighted A,
     body B) with a GIN index is added by migration 0005; on SQLite with FTS5 an external-content
     FTS5 table kept in step by triggers, by 0010. The model declares neither; an SQLite without
-    FTS5 searches the keys with ``LIKE``.
+    FTS5 searches the keys with ``LIKE``. ``pair_key`` holds the keys' neighbouring syllables
+    (``index_pairs``), indexed on PostgreSQL by 0012 for phrases of common words.
     """
 
     post = models.OneToOneField(Post, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
@@ -503,6 +504,7 @@ class PostSearch(models.Model):
     published_at = models.DateTimeField()
     title_key = models.TextField(blank=True)
     body_key = models.TextField(blank=True)
+    pair_key = models.TextField(blank=True, default="")
 
     class Meta:
         verbose_name = _("chỉ mục tìm kiếm")

@@ -22,6 +22,7 @@ import datetime
 import sqlite3
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 
 from django.db import connection
 from django.db.models import Case, Q, QuerySet, TextField, Value, When
@@ -37,7 +38,20 @@ from vietfront.text import search_key
 from .cache import generations
 from .models import Post, PostSearch, Tag
 from .sanitize import html_to_text
-from .search_rank import _TERM_RE, Group, Rank, highlight, index_key, plan, query_terms, rank, ranker, snippet
+from .search_rank import (
+    _TERM_RE,
+    PHRASE,
+    Group,
+    Rank,
+    highlight,
+    index_key,
+    index_pairs,
+    plan,
+    query_terms,
+    rank,
+    ranker,
+    snippet,
+)
 from .unit_index import unit_index
 
 __all__ = [
@@ -77,14 +91,16 @@ def index_live_post(post: Post) -> None:
         PostSearch.objects.filter(post_id=post_id).delete()
         return
     rev = row.live_revision
+    title_key, body_key = index_key(rev.title), index_key(f"{rev.summary} {html_to_text(rev.body)}")
     entry, _ = PostSearch.objects.update_or_create(
         post_id=post_id,
         defaults={
             "unit_id": row.unit_id,
             "topic_id": rev.topic_id,
             "published_at": row.published_at,
-            "title_key": index_key(rev.title),
-            "body_key": index_key(f"{rev.summary} {html_to_text(rev.body)}"),
+            "title_key": title_key,
+            "body_key": body_key,
+            "pair_key": index_pairs(title_key, body_key),
         },
     )
     names = (rev.content or {}).get("tags", [])
@@ -125,6 +141,7 @@ def index_live_posts(posts: list[Post]) -> None:
         entries.append(PostSearch(
             post_id=post.pk, unit_id=post.unit_id, topic_id=post.live_revision.topic_id,
             published_at=post.published_at, title_key=title_key, body_key=body_key,
+            pair_key=index_pairs(title_key, body_key),
         ))
     PostSearch.objects.bulk_create(entries)
     names = {p.pk: (p.live_revision.content or {}).get("tags", []) for p in posts}
@@ -169,6 +186,8 @@ CANDIDATES = 200
 #: PostgreSQL first looks for the candidates among this many newest live posts of the scope (one
 #: bounded walk of the date indexes); only when they are too few does it ask the GIN index.
 WINDOW = 1000
+#: The window of a two-syllable phrase of common syllables (``_candidates_postgres``).
+PHRASE_WINDOW = 2500
 
 
 @dataclass
@@ -209,17 +228,24 @@ def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, 
     rows = find("all", asked.every, filters) if asked.every else find("phrase", asked.phrase, filters)
     capped = len(rows) >= CANDIDATES
     more: list[Candidate] = []
-    if capped and asked.every:
-        more = find("phrase", asked.phrase, filters)
+    phrase_asked = bool(capped and asked.every)
+    if phrase_asked:
+        more = find("phrase", asked.phrase, filters, common=True)
     elif asked.most:
         more = find("all", asked.most, filters)
         capped = len(more) >= CANDIDATES
-    seen = {row[0]: row for row in [*more, *rows]}
-    # Newest first, then (a stable sort) by rank. Dates compare as the backend returns them
-    # (datetimes, or SQLite's sortable text from the FTS5 path's plain cursor).
-    rows = sorted(seen.values(), key=lambda row: (row[1], row[0]), reverse=True)
     by = ranker(tuple(terms))
-    scored = [(r, row[0]) for row in rows if (r := by.rank(row[2], row[3])) is not None]
+    ranks = {row[0]: (r, row) for row in more if (r := by.rank(row[2], row[3])) is not None}
+    phrases = phrase_asked and sum(r.tier == PHRASE for r, _row in ranks.values()) >= CANDIDATES
+    if not phrases:
+        # Else as many whole phrases as are ranked were found, and every one of them comes before
+        # any match of the syllables apart: those need not be ranked (half the work for "đoàn kết").
+        ranks.update((row[0], (r, row)) for row in rows
+                     if row[0] not in ranks and (r := by.rank(row[2], row[3])) is not None)
+    # Best first; of equal ranks, newest first. Dates compare as the backend returns them
+    # (datetimes, or SQLite's sortable text from the FTS5 path's plain cursor).
+    scored = sorted(ranks.values(), key=lambda pair: (pair[1][1], pair[1][0]), reverse=True)
+    scored = [(r, row[0]) for r, row in scored]
     scored.sort(key=lambda pair: pair[0])
     capped = capped or len(scored) > CANDIDATES
     scored = scored[:CANDIDATES]
@@ -300,7 +326,7 @@ def _fts_query(kind: str, groups: list[Group]) -> str:
     return " OR ".join(f"({p})" for p in parts)
 
 
-def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
+def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False) -> list[Candidate]:
     """SQLite FTS5: the matches walked from the FTS index in descending rowid (``post_id``)
     order, each checked against the filters, stopping at the ``CANDIDATES``-th. Driving from
     the date index instead read every post for a rare phrase; driving from the match set and
@@ -335,7 +361,7 @@ def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters) -> l
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
+def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False) -> list[Candidate]:
     """No FTS5: the keys are syllables one space apart (``index_key``), so " da " is the
     syllable "da" and " da" any syllable beginning with it."""
     qs = _filtered_entries(filters).annotate(
@@ -363,7 +389,18 @@ def _tsquery(kind: str, groups: list[Group]) -> str:
     return " | ".join(f"({p})" for p in parts)
 
 
-def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
+def _pairs_tsquery(groups: list[Group]) -> str:
+    # Lexemes quoted: a pair holds "_", and the terms are [a-z0-9]+, so nothing typed escapes.
+    parts = []
+    for terms, prefix in groups:
+        pairs = [f"'{a}_{b}'" for a, b in pairwise(terms)]
+        pairs[-1] += ":*" if prefix else ""
+        parts.append(" & ".join(pairs))
+    return " | ".join(f"({p})" for p in parts)
+
+
+def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False
+                         ) -> list[Candidate]:
     """PostgreSQL, one statement: the newest ``CANDIDATES`` matches of the tsquery, from
     whichever of two paths is cheap for this query, decided inside the statement:
 
@@ -374,7 +411,20 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
     - *GIN*: otherwise (rarer words) the matches from the GIN index, newest first. The planner's
       estimate for a prefix term is a fixed 2 %, so it cannot be trusted to choose between
       these two itself; the second arm runs only when the first says so (a one-time filter).
+
+    A phrase of ``common`` syllables (their every-match filled the candidates already) would
+    have the GIN arm check the positions of nearly every post (99,000 of 100,000 hold "đại",
+    "đoàn" and "kết": 150 ms country-wide). Its GIN arm asks the pairs index (migration 0012) for the
+    posts where the syllables are neighbours: for two syllables the pair is the phrase (and
+    their window is longer: "đoàn kết", in 13 % of posts, fills it, where the GIN arm would read
+    13,000 rows); a longer phrase is then checked on the positions of those posts only.
     """
+    window_size, gin_match, pairs = WINDOW, "s.document @@ (SELECT q FROM q)", []
+    by_pairs = kind == "phrase" and common and all(len(terms) > 1 for terms, _prefix in groups)
+    if by_pairs:
+        gin_match, pairs = "array_to_tsvector(string_to_array(s.pair_key, ' ')) @@ %s::tsquery", [_pairs_tsquery(groups)]
+        if all(len(terms) == 2 for terms, _prefix in groups):
+            window_size = PHRASE_WINDOW
     query = _tsquery(kind, groups)
     now = timezone.now()
     unit = _scope(filters)
@@ -393,7 +443,7 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
         window = """SELECT p.id, p.published_at FROM pages_post p
             WHERE p.live_revision_id IS NOT NULL AND p.published_at <= %s
             ORDER BY p.published_at DESC, p.id DESC LIMIT %s"""
-        window_params = [now, WINDOW]
+        window_params = [now, window_size]
         scope, scope_params = "", []
         whole_scope, whole_params = "false", []  # the whole country is never within one window
     else:
@@ -403,7 +453,7 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
                 ORDER BY p.published_at DESC, p.id DESC LIMIT %s) t
             WHERE u.tree_id = %s AND u.lft >= %s AND u.lft <= %s
             ORDER BY t.published_at DESC, t.id DESC LIMIT %s"""
-        window_params = [now, WINDOW, unit.tree_id, unit.lft, unit.rght, WINDOW]
+        window_params = [now, window_size, unit.tree_id, unit.lft, unit.rght, window_size]
         # ``= ANY(ARRAY(…))``: a list of ids, so the unit index and the GIN index meet in one
         # BitmapAnd and only the subtree's matching rows are read (an ``IN (SELECT …)`` becomes
         # a hash join that rechecks every match of the country on the heap: 0.13 s for a
@@ -414,7 +464,19 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
         # Too few matches in the window: if the window held the subtree's every post (a district,
         # a commune), there are no others to find; evaluated only then (after the OR).
         whole_scope = f"(SELECT count(*) FROM ({window}) x) < %s"  # noqa: S608 - fixed fragments
-        whole_params = [*window_params, WINDOW]
+        whole_params = [*window_params, window_size]
+    gin = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
+                JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
+                WHERE {gin_match} AND s.published_at <= %s{scope}{extra}"""  # noqa: S608 - fixed fragments
+    if by_pairs and any(len(terms) > 2 for terms, _prefix in groups):
+        # The positions checked on the rows the pairs index found, newest first until enough
+        # (OFFSET 0: not by a scan of the document index, which reads every post holding the
+        # syllables).
+        gin = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM (
+                    SELECT s.* FROM pages_postsearch s WHERE {gin_match} AND s.published_at <= %s{scope}{extra}
+                    ORDER BY s.published_at DESC, s.post_id DESC OFFSET 0) s
+                JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
+                WHERE s.document @@ (SELECT q FROM q)"""  # noqa: S608 - fixed fragments
     # The window is walked in order and each of its rows looked up by primary key (the LATERAL
     # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
     # every match): the walk stops at the CANDIDATES-th match.
@@ -433,16 +495,14 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
             SELECT * FROM probe WHERE (SELECT ok FROM enough)
             UNION ALL
             SELECT * FROM (
-                SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
-                JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
-                WHERE s.document @@ (SELECT q FROM q) AND s.published_at <= %s{scope}{extra}
+                {gin}
                 ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s
             ) g WHERE NOT (SELECT ok FROM enough)
         )
         SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
     params = [
         query, *window_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
-        now, *scope_params, *extra_params, CANDIDATES,
+        *pairs, now, *scope_params, *extra_params, CANDIDATES,
     ]
     with connection.cursor() as cursor:
         statement(sql, len(params)).execute(cursor, params)

@@ -1,5 +1,6 @@
 """``{% post_card post show_unit=True pinned=True compact=True %}``: a post's card, built in
-Python; ``{% spread_card post %}``: a spread post's card with where it came from.
+Python; ``{% spread_card post %}``: a spread post's card with where it came from;
+``{% search_results results %}``: the items of a page of search results.
 
 A page of cards spent most of its rendering time in that include: ~20 variable lookups and four
 filters per card through the template engine cost ~0.35 ms a card, 7 ms for the 20 cards of a
@@ -62,3 +63,24 @@ def spread_card(post) -> SafeString:  # noqa: ANN001 - a spread Post from own_an
         f'<div class="spread-item">\n  <p class="card-topic spread-from"><a href="{_e(origin)}">{_e(source)}</a></p>\n'
         f"  {post_card(post, show_unit=True)}\n</div>"
     )
+
+
+@register.simple_tag
+def search_results(results: list[dict]) -> SafeString:
+    """``<li>`` items of search results (``pages.views.search``): the title and snippet as
+    ``highlight``/``snippet`` marked and escaped them, the rest escaped here. Through the
+    template engine the 20 items of a page cost more than finding them."""
+    items = []
+    for r in results:
+        post, rev = r["post"], r["rev"]
+        published = template_localtime(post.published_at)
+        topic = f" · {_e(rev.topic.name)}" if rev.topic_id and rev.topic else ""
+        items.append(
+            '<li class="result">\n'
+            f'      <h3 class="result-title"><a href="{_e(post_href(post.unit.path, post.slug))}">{_e(r["title"])}</a></h3>\n'
+            f'      <p class="result-snippet">{_e(r["snippet"])}</p>\n'
+            f'      <p class="card-meta"><span class="card-unit">{_e(post.unit.name)}</span>{topic} · '
+            f'<time datetime="{published.isoformat()}">{published:%d/%m/%Y}</time></p>\n'
+            "    </li>"
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value escaped by _e (marked text kept as it is)

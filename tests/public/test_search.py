@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from pages import search, search_rank
+from pages.models import PostSearch
 from pages.search import SearchFilters, search_posts, search_units, snippet
 
 from .conftest import live
@@ -89,8 +91,26 @@ def test_postgres_uses_full_text_index(posts, postgres_only):
         assert cursor.fetchone()
 
 
+def test_the_phrase_index_is_on_postgres_and_sqlites_fts_is_kept_in_step(posts, pages):
+    """PostgreSQL has the pairs index (migration 0012); SQLite, which copied the table to add
+    the pairs column, has its FTS5 triggers again: a post indexed now is found."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'postsearch_pairs_gin'")
+            assert "array_to_tsvector(string_to_array(pair_key" in cursor.fetchone()[0]
+        elif search.fts5_available():
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'pages_postsearch'")
+            assert {row[0] for row in cursor.fetchall()} == {
+                "pages_postsearch_fts_ai", "pages_postsearch_fts_ad", "pages_postsearch_fts_au"}
+    post = live(pages["hanoi"], "Tin ven hồ Gươm", summary="", body="<p>Sáng nay.</p>")
+    # Each field's neighbours, not the title's last syllable with the body's first.
+    assert PostSearch.objects.get(post=post).pair_key == "ho_guom sang_nay tin_ven ven_ho"
+    assert titles(search_posts("ho guom", SearchFilters())) == ["Tin ven hồ Gươm"]
+
+
 def test_only_the_newest_candidates_are_ranked(posts, pages, monkeypatch):
-    from pages import search
 
     for i in range(5):
         live(pages["hanoi"], f"Tin Hà Nội {i}", days_ago=i)
@@ -104,7 +124,6 @@ def test_only_the_newest_candidates_are_ranked(posts, pages, monkeypatch):
 def test_window_and_gin_paths_agree(posts, pages, tree, topic, monkeypatch, window):
     """PostgreSQL finds candidates in the newest posts' window or, when too few, by the GIN
     index; SQLite has one path. Every path gives the same answer."""
-    from pages import search
 
     for i in range(6):
         live(pages["dongda" if i % 2 else "vanmieu"], f"Tin Đống Đa {i}", days_ago=i, topic=topic if i % 3 else None)
@@ -164,7 +183,6 @@ UNIT_QUERIES = ["van mieu", "đong đa", "dong d", "ninh", "ha", "x", "phuong", 
 def test_units_from_memory_are_the_tables_rows(tree, monkeypatch, django_assert_num_queries):
     """The in-memory index answers what the query on the table answers (the path taken when the
     cache is unreachable and there is no tree generation to key the index by)."""
-    from pages import search
     from pages.search_rank import query_terms
     from pages.unit_index import UnitIndex
 
@@ -190,3 +208,32 @@ def test_units_from_memory_follow_renames_and_dissolutions(tree, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         unit_dissolve(unit=tree.phucxa, on=datetime.date(2025, 7, 1))
     assert search_units("phuc xa") == []
+
+
+@pytest.mark.parametrize(("query", "phrase", "apart"), [
+    ("đoàn kết", "đoàn kết", "Kết nối đoàn viên"),
+    ("dai doan ket", "đại đoàn kết", "Đại đoàn viên chúc mừng, đoàn kết và kết nối"),
+    ("dai doan k", "đại đoàn kết", "Đại đoàn viên chúc mừng, đoàn kết và kết nối"),
+])
+def test_an_older_phrase_comes_before_newer_posts_holding_its_syllables_apart(pages, monkeypatch, query, phrase,
+                                                                              apart):
+    """More posts hold the syllables than are ranked, so the phrase is asked for on its own (on
+    PostgreSQL through the pairs index): the older post with the phrase is first. A post with
+    the syllables apart, even with each pair ("đại đoàn viên … đoàn kết"), is no phrase match."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "PHRASE_WINDOW", 2)
+    old = live(pages["hanoi"], f"Ngày hội {phrase} năm trước", days_ago=30)
+    # Newer than the phrase and as many as are ranked: found by its pairs, they are dropped by
+    # the phrase's positions before the newest are taken.
+    decoys = [live(pages["dongda"], f"{apart} {i}", days_ago=20 - i) for i in range(3)]
+    for i in range(4):
+        live(pages["vanmieu"], f"Kết quả đại hội đoàn số {i}", days_ago=i)
+    found = search_posts(query, SearchFilters(), limit=10)
+    assert found[0] == old
+    assert len(found) == 3  # one phrase, then the newest posts with the syllables apart
+    ranks = search.ranked_ids(query, SearchFilters())[1]
+    assert ranks[old.pk].tier == (search_rank.PHRASE if query.endswith(("ket", "kết")) else search_rank.MOST)
+    assert all(ranks[d.pk] > ranks[old.pk] for d in decoys if d.pk in ranks)
+    in_province = search_posts(query, SearchFilters(unit=old.unit.parent or old.unit), limit=10)
+    assert in_province[0] == old

@@ -100,6 +100,10 @@ class Command(BaseCommand):
                           reverse("public:central_topic", kwargs={"slug": topic.slug})))
         cases += [
             ("search 'ha noi'", reverse("public:search") + "?q=ha+noi"),
+            # Syllables in nearly every post: phrases of two and three of them, nationwide and in a
+            # province (the unit card search, and ranking up to 400 candidates).
+            ("search 'doan ket'", reverse("public:search") + "?q=doan+ket"),
+            ("search 'dai doan ket'", reverse("public:search") + "?q=dai+doan+ket"),
             ("search 'dai doan ket' in province", reverse("public:search") + f"?q=dai+doan+ket&don-vi={unit.path}"),
             ("unit feed (province, subtree RSS)", reverse("public:feed_rss_all", kwargs={"unit_path": unit.path})),
         ]
