@@ -188,6 +188,9 @@ CANDIDATES = 200
 WINDOW = 1000
 #: The window of a two-syllable phrase of common syllables (``_candidates_postgres``).
 PHRASE_WINDOW = 2500
+#: A phrase found in fewer than one in this many of the newest posts holding its syllables is
+#: looked for in the pairs index at once, without the window.
+RARE_PHRASE = 10
 
 
 @dataclass
@@ -229,12 +232,15 @@ def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, 
     capped = len(rows) >= CANDIDATES
     more: list[Candidate] = []
     phrase_asked = bool(capped and asked.every)
+    by = ranker(tuple(terms))
     if phrase_asked:
-        more = find("phrase", asked.phrase, filters, common=True)
+        # How common the phrase is, from the newest posts holding its syllables (a string
+        # search each): in fewer than one in ten, its own newest matches lie further back.
+        in_rows = sum(by.phrase_prefix in f" {row[2]}  {row[3]} " for row in rows)
+        more = find("phrase", asked.phrase, filters, common=True, rare=in_rows * RARE_PHRASE < len(rows))
     elif asked.most:
         more = find("all", asked.most, filters)
         capped = len(more) >= CANDIDATES
-    by = ranker(tuple(terms))
     ranks = {row[0]: (r, row) for row in more if (r := by.rank(row[2], row[3])) is not None}
     phrases = phrase_asked and sum(r.tier == PHRASE for r, _row in ranks.values()) >= CANDIDATES
     if not phrases:
@@ -326,7 +332,7 @@ def _fts_query(kind: str, groups: list[Group]) -> str:
     return " OR ".join(f"({p})" for p in parts)
 
 
-def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False) -> list[Candidate]:
+def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, **_hints: bool) -> list[Candidate]:
     """SQLite FTS5: the matches walked from the FTS index in descending rowid (``post_id``)
     order, each checked against the filters, stopping at the ``CANDIDATES``-th. Driving from
     the date index instead read every post for a rare phrase; driving from the match set and
@@ -361,7 +367,7 @@ def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, c
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False) -> list[Candidate]:
+def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, **_hints: bool) -> list[Candidate]:
     """No FTS5: the keys are syllables one space apart (``index_key``), so " da " is the
     syllable "da" and " da" any syllable beginning with it."""
     qs = _filtered_entries(filters).annotate(
@@ -399,7 +405,8 @@ def _pairs_tsquery(groups: list[Group]) -> str:
     return " | ".join(f"({p})" for p in parts)
 
 
-def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False
+def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False,
+                         rare: bool = False
                          ) -> list[Candidate]:
     """PostgreSQL, one statement: the newest ``CANDIDATES`` matches of the tsquery, from
     whichever of two paths is cheap for this query, decided inside the statement:
@@ -477,6 +484,17 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
                     ORDER BY s.published_at DESC, s.post_id DESC OFFSET 0) s
                 JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
                 WHERE s.document @@ (SELECT q FROM q)"""  # noqa: S608 - fixed fragments
+    if by_pairs and rare:
+        # The phrase is rare among the newest posts holding its syllables: the window would be
+        # walked to its end for a few matches (5 ms, and counted once more in a province).
+        sql = f"""WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q)
+            SELECT post_id, published_at, title_key, body_key FROM (
+                {gin}
+                ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s) g"""  # noqa: S608 - fixed fragments
+        params = [query, *pairs, now, *scope_params, *extra_params, CANDIDATES]
+        with connection.cursor() as cursor:
+            statement(sql, len(params)).execute(cursor, params)
+            return [tuple(row) for row in cursor.fetchall()]
     # The window is walked in order and each of its rows looked up by primary key (the LATERAL
     # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
     # every match): the walk stops at the CANDIDATES-th match.
