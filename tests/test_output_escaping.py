@@ -381,6 +381,26 @@ def test_public_lists_hold_hostile_names_and_titles_as_text(client, hostile, tre
     assert not failed, failures_message("public lists", failed, len(hostile))
 
 
+def test_search_results_hold_hostile_titles_units_and_topics_as_text(client, hostile):
+    """The results built in Python (``search_results``): every hostile post found by its body
+    shows its title (marked by ``highlight``), its snippet (the summary), its unit and its
+    topic as the text typed, and no markup of theirs is live."""
+    pages = [client.get(reverse("public:search"), {"q": "noi dung binh thuong", "trang": n}).content.decode()
+             for n in (1, 2)]
+    failed = []
+    texts = []
+    for markup in pages:
+        events = html_events(markup)
+        if any(any(n.startswith("on") for n in a) for _t, a in events.tags) or "<!--" in events.markup \
+                or any("src" not in attrs for attrs, _body in events.scripts):
+            failed.append("live markup")
+        texts += [readable(t) for t in events.text]
+    # The title, the snippet, the unit, and the topic after its " · ".
+    joined = "\n".join(texts)
+    failed += [h.key for h in hostile if joined.count(readable(h.text)) < 4]
+    assert not failed, failures_message("search results", failed, len(hostile))
+
+
 # --- sitemaps -------------------------------------------------------------------------------------
 
 
