@@ -237,3 +237,26 @@ def test_an_older_phrase_comes_before_newer_posts_holding_its_syllables_apart(pa
     assert all(ranks[d.pk] > ranks[old.pk] for d in decoys if d.pk in ranks)
     in_province = search_posts(query, SearchFilters(unit=old.unit.parent or old.unit), limit=10)
     assert in_province[0] == old
+
+
+def test_the_pairs_backfill_cleans_old_keys_and_fills_every_row(pages):
+    """Migration 0012's backfill, on rows as an early backfill left them (punctuation in the
+    keys) and as ``index_key`` writes them: both get their pairs, the first clean keys too."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    clean = live(pages["hanoi"], "Ngày hội Đại đoàn kết", summary="", body="<p>Khu dân cư.</p>")
+    old = live(pages["dongda"], "Tin cũ", summary="", body="<p>Bài cũ.</p>")
+    PostSearch.objects.filter(post=old).update(title_key="tin cu, dong da!", body_key="bai cu.", pair_key="")
+    PostSearch.objects.filter(post=clean).update(pair_key="")
+    migration = importlib.import_module("pages.migrations.0012_postsearch_pair_key")
+    migration.fill_pairs(apps, SimpleNamespace(connection=connection))
+    rows = {r.post_id: r for r in PostSearch.objects.all()}
+    assert (rows[old.pk].title_key, rows[old.pk].body_key) == ("tin cu dong da", "bai cu")
+    assert rows[old.pk].pair_key == "bai_cu cu_dong dong_da tin_cu"
+    assert rows[clean.pk].title_key == "ngay hoi dai doan ket"
+    assert rows[clean.pk].pair_key == "dai_doan dan_cu doan_ket hoi_dai khu_dan ngay_hoi"
+    assert titles(search_posts("tin cu dong da", SearchFilters())) == ["Tin cũ"]
