@@ -91,20 +91,19 @@ def index_live_post(post: Post) -> None:
         PostSearch.objects.filter(post_id=post_id).delete()
         return
     rev = row.live_revision
-    title_key, body_key = index_key(rev.title), index_key(f"{rev.summary} {html_to_text(rev.body)}")
     entry, _ = PostSearch.objects.update_or_create(
         post_id=post_id,
-        defaults={
-            "unit_id": row.unit_id,
-            "topic_id": rev.topic_id,
-            "published_at": row.published_at,
-            "title_key": title_key,
-            "body_key": body_key,
-            "pair_key": index_pairs(title_key, body_key),
-        },
+        defaults={"unit_id": row.unit_id, "topic_id": rev.topic_id, "published_at": row.published_at,
+                  **entry_keys(rev.title, rev.summary, rev.body)},
     )
     names = (rev.content or {}).get("tags", [])
     entry.tags.set(Tag.objects.filter(name__in=names) if names else [])
+
+
+def entry_keys(title: str, summary: str, body: str) -> dict[str, str]:
+    """An index row's keys for a post's title, summary and body (sanitised HTML)."""
+    title_key, body_key = index_key(title), index_key(f"{summary} {html_to_text(body)}")
+    return {"title_key": title_key, "body_key": body_key, "pair_key": index_pairs(title_key, body_key)}
 
 
 def _keys_from_working_copy(post: Post) -> tuple[str, str]:
@@ -188,7 +187,7 @@ CANDIDATES = 200
 WINDOW = 1000
 #: The window of a two-syllable phrase of common syllables (``_candidates_postgres``).
 PHRASE_WINDOW = 2500
-#: A phrase found in fewer than one in this many of the newest posts holding its syllables is
+#: A phrase held by fewer than one in this many of the newest posts holding its syllables is
 #: looked for in the pairs index at once, without the window.
 RARE_PHRASE = 10
 
@@ -234,10 +233,9 @@ def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, 
     phrase_asked = bool(capped and asked.every)
     by = ranker(tuple(terms))
     if phrase_asked:
-        # How common the phrase is, from the newest posts holding its syllables (a string
-        # search each): in fewer than one in ten, its own newest matches lie further back.
-        in_rows = sum(by.phrase_prefix in f" {row[2]}  {row[3]} " for row in rows)
-        more = find("phrase", asked.phrase, filters, common=True, rare=in_rows * RARE_PHRASE < len(rows))
+        # How common the phrase is among the newest posts holding its syllables.
+        share = sum(by.holds_phrase(row[2], row[3]) for row in rows) / len(rows)
+        more = find("phrase", asked.phrase, filters, phrase_share=share)
     elif asked.most:
         more = find("all", asked.most, filters)
         capped = len(more) >= CANDIDATES
@@ -332,7 +330,8 @@ def _fts_query(kind: str, groups: list[Group]) -> str:
     return " OR ".join(f"({p})" for p in parts)
 
 
-def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, **_hints: bool) -> list[Candidate]:
+def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
+                    ) -> list[Candidate]:
     """SQLite FTS5: the matches walked from the FTS index in descending rowid (``post_id``)
     order, each checked against the filters, stopping at the ``CANDIDATES``-th. Driving from
     the date index instead read every post for a rare phrase; driving from the match set and
@@ -367,7 +366,8 @@ def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, **_h
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, **_hints: bool) -> list[Candidate]:
+def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
+                     ) -> list[Candidate]:
     """No FTS5: the keys are syllables one space apart (``index_key``), so " da " is the
     syllable "da" and " da" any syllable beginning with it."""
     qs = _filtered_entries(filters).annotate(
@@ -405,8 +405,7 @@ def _pairs_tsquery(groups: list[Group]) -> str:
     return " | ".join(f"({p})" for p in parts)
 
 
-def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, common: bool = False,
-                         rare: bool = False
+def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
                          ) -> list[Candidate]:
     """PostgreSQL, one statement: the newest ``CANDIDATES`` matches of the tsquery, from
     whichever of two paths is cheap for this query, decided inside the statement:
@@ -419,7 +418,8 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
       estimate for a prefix term is a fixed 2 %, so it cannot be trusted to choose between
       these two itself; the second arm runs only when the first says so (a one-time filter).
 
-    A phrase of ``common`` syllables (their every-match filled the candidates already) would
+    A phrase of common syllables (their every-match filled the candidates already, and
+    ``phrase_share`` says how many of those hold the phrase) would
     have the GIN arm check the positions of nearly every post (99,000 of 100,000 hold "đại",
     "đoàn" and "kết": 150 ms country-wide). Its GIN arm asks the pairs index (migration 0012) for the
     posts where the syllables are neighbours: for two syllables the pair is the phrase (and
@@ -427,7 +427,7 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
     13,000 rows); a longer phrase is then checked on the positions of those posts only.
     """
     window_size, gin_match, pairs = WINDOW, "s.document @@ (SELECT q FROM q)", []
-    by_pairs = kind == "phrase" and common and all(len(terms) > 1 for terms, _prefix in groups)
+    by_pairs = kind == "phrase" and phrase_share is not None and all(len(terms) > 1 for terms, _prefix in groups)
     if by_pairs:
         gin_match, pairs = "array_to_tsvector(string_to_array(s.pair_key, ' ')) @@ %s::tsquery", [_pairs_tsquery(groups)]
         if all(len(terms) == 2 for terms, _prefix in groups):
@@ -484,17 +484,14 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
                     ORDER BY s.published_at DESC, s.post_id DESC OFFSET 0) s
                 JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
                 WHERE s.document @@ (SELECT q FROM q)"""  # noqa: S608 - fixed fragments
-    if by_pairs and rare:
+    if by_pairs and phrase_share * RARE_PHRASE < 1:
         # The phrase is rare among the newest posts holding its syllables: the window would be
         # walked to its end for a few matches (5 ms, and counted once more in a province).
         sql = f"""WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q)
             SELECT post_id, published_at, title_key, body_key FROM (
                 {gin}
                 ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s) g"""  # noqa: S608 - fixed fragments
-        params = [query, *pairs, now, *scope_params, *extra_params, CANDIDATES]
-        with connection.cursor() as cursor:
-            statement(sql, len(params)).execute(cursor, params)
-            return [tuple(row) for row in cursor.fetchall()]
+        return _fetch(sql, [query, *pairs, now, *scope_params, *extra_params, CANDIDATES])
     # The window is walked in order and each of its rows looked up by primary key (the LATERAL
     # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
     # every match): the walk stops at the CANDIDATES-th match.
@@ -518,10 +515,14 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
             ) g WHERE NOT (SELECT ok FROM enough)
         )
         SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
-    params = [
+    return _fetch(sql, [
         query, *window_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
         *pairs, now, *scope_params, *extra_params, CANDIDATES,
-    ]
+    ])
+
+
+def _fetch(sql: str, params: list) -> list[Candidate]:
+    """The rows of a hand-written candidates statement, prepared on PostgreSQL."""
     with connection.cursor() as cursor:
         statement(sql, len(params)).execute(cursor, params)
         return [tuple(row) for row in cursor.fetchall()]

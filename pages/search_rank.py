@@ -140,6 +140,10 @@ class _Ranker:
                 return Rank(ALL_PREFIX if len(found) == n else MOST_PREFIX, n - len(found), field, _spread(found))
         return None
 
+    def holds_phrase(self, title_key: str, body_key: str) -> bool:
+        """Whether the keys hold the query in sequence (its last syllable whole or begun)."""
+        return self.phrase_prefix in f" {title_key}  {body_key} "
+
     def rank(self, title_key: str, body_key: str) -> Rank | None:
         """The rank of a document by its keys, ``index_key`` text (migration 0012 rewrote the
         rows an early backfill had written with punctuation)."""

@@ -29,12 +29,17 @@ register = template.Library()
 CARD_SIZES = "(min-width: 64rem) 20rem, (min-width: 40rem) 45vw, 100vw"
 
 
+def _published(post) -> str:  # noqa: ANN001 - a live Post
+    """When ``post`` went live, in the reader's time zone: machine-readable and as a date."""
+    published = template_localtime(post.published_at)
+    return f'<time datetime="{published.isoformat()}">{published:%d/%m/%Y}</time>'
+
+
 @register.simple_tag
 def post_card(post, *, show_unit: bool = False, pinned: bool = False, compact: bool = False) -> SafeString:  # noqa: ANN001 - a live Post from pages.public.selectors
     rev = post.live_revision
     cover = rev.approved_cover
     is_pinned = bool(post.is_pinned and pinned)
-    published = template_localtime(post.published_at)
     media = ""
     if cover is not None:
         media = ('<div class="card-media">'
@@ -49,7 +54,7 @@ def post_card(post, *, show_unit: bool = False, pinned: bool = False, compact: b
         f'  {media}\n  <div class="card-body">\n    {badge}\n    {topic}\n'
         f'    <h3 class="card-title"><a href="{_e(post_href(post.unit.path, post.slug))}">{_e(rev.title)}</a></h3>\n'
         f'    {summary}\n'
-        f'    <p class="card-meta">{unit}<time datetime="{published.isoformat()}">{published:%d/%m/%Y}</time></p>\n'
+        f'    <p class="card-meta">{unit}{_published(post)}</p>\n'
         "  </div>\n</article>"
     )
 
@@ -73,14 +78,13 @@ def search_results(results: list[dict]) -> SafeString:
     items = []
     for r in results:
         post, rev = r["post"], r["rev"]
-        published = template_localtime(post.published_at)
         topic = f" · {_e(rev.topic.name)}" if rev.topic_id and rev.topic else ""
         items.append(
             '<li class="result">\n'
             f'      <h3 class="result-title"><a href="{_e(post_href(post.unit.path, post.slug))}">{_e(r["title"])}</a></h3>\n'
             f'      <p class="result-snippet">{_e(r["snippet"])}</p>\n'
             f'      <p class="card-meta"><span class="card-unit">{_e(post.unit.name)}</span>{topic} · '
-            f'<time datetime="{published.isoformat()}">{published:%d/%m/%Y}</time></p>\n'
+            f'{_published(post)}</p>\n'
             "    </li>"
         )
     return mark_safe("".join(items))  # noqa: S308 - every value escaped by _e (marked text kept as it is)

@@ -25,7 +25,7 @@ from orgunits.models import OrgUnit, UnitKind
 from pages.cache import clear_public_cache
 from pages.models import CommunityPage, PageStatus, Post, PostSearch, PostStatus, SourceKind, Topic
 from pages.sanitize import html_to_text
-from pages.search_rank import index_key, index_pairs
+from pages.search import entry_keys
 from vietfront.text import search_key
 
 WORDS = ["Mặt", "trận", "Tổ", "quốc", "đại", "đoàn", "kết", "toàn", "dân", "tộc", "hội", "nghị", "tổng", "kết", "cuộc", "vận", "động", "người", "Việt", "Nam", "ưu", "tiên", "dùng", "hàng", "Việt", "Nam", "an", "sinh", "xã", "hội", "quỹ", "vì", "người", "nghèo", "trao", "quà", "hộ", "nghèo", "khu", "dân", "cư", "nông", "thôn", "mới", "đô", "thị", "văn", "minh", "giám", "sát", "phản", "biện", "lấy", "ý", "kiến", "nhân", "dân", "dự", "thảo", "bầu", "cử", "đại", "biểu", "chuyển", "đổi", "số", "bảo", "vệ", "môi", "trường", "phòng", "chống", "thiên", "tai", "tuổi", "cao", "gương", "sáng", "khuyến", "học", "khuyến", "tài", "ngày", "hội", "đoàn", "kết", "mái", "ấm", "tình", "thương", "học", "bổng"]  # noqa: SIM905 - prose reads better than a list of 90 words
@@ -169,9 +169,8 @@ class Command(BaseCommand):
                 "AND live_revision_id IS NULL",
                 [lo, hi],
             )
-        entries = []
-        for r, (title, summary, body) in zip(rows, texts, strict=True):
-            title_key, body_key = index_key(title), index_key(f"{summary} {html_to_text(body)}")
-            entries.append(PostSearch(post_id=r.pk, unit_id=r.unit_id, topic_id=r.topic_id, published_at=r.published_at,
-                                      title_key=title_key, body_key=body_key, pair_key=index_pairs(title_key, body_key)))
-        PostSearch.objects.bulk_create(entries, batch_size=BATCH)
+        PostSearch.objects.bulk_create([
+            PostSearch(post_id=r.pk, unit_id=r.unit_id, topic_id=r.topic_id, published_at=r.published_at,
+                       **entry_keys(title, summary, body))
+            for r, (title, summary, body) in zip(rows, texts, strict=True)
+        ], batch_size=BATCH)
