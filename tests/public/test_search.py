@@ -239,6 +239,26 @@ def test_an_older_phrase_comes_before_newer_posts_holding_its_syllables_apart(pa
     assert in_province[0] == old
 
 
+@pytest.mark.parametrize("query", ["đoàn kết", "dai doan ket", "dai doan k"])
+def test_a_phrase_scheduled_for_later_is_not_found_before_its_time(pages, monkeypatch, query):
+    """The phrase paths (window, pairs index, the rare phrase's) check the publication time
+    too: a post approved for tomorrow holding the phrase is no result today."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "PHRASE_WINDOW", 2)
+    old = live(pages["hanoi"], "Ngày hội đại đoàn kết năm trước", days_ago=30)
+    later = live(pages["dongda"], "Ngày hội đại đoàn kết sắp tới", days_ago=-1)
+    assert later.published_at > timezone.now()
+    for i in range(4):
+        live(pages["vanmieu"], f"Kết quả đại hội đoàn số {i}", days_ago=i)
+    for filters in (SearchFilters(), SearchFilters(unit=old.unit)):
+        found = search_posts(query, filters, limit=10)
+        assert found[0] == old, filters
+        assert later not in found, filters
+        ids, _ranks, _capped = search.ranked_ids(query, filters)
+        assert later.pk not in ids, filters  # not counted either: the page's own check hides it
+
+
 def test_the_pairs_backfill_cleans_old_keys_and_fills_every_row(pages):
     """Migration 0012's backfill, on rows as an early backfill left them (punctuation in the
     keys) and as ``index_key`` writes them: both get their pairs, the first clean keys too."""
