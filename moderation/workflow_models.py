@@ -118,7 +118,13 @@ class Submission(models.Model):
                 fields=["post"], condition=models.Q(state="pending"), name="submission_one_pending_per_post"
             )
         ]
-        indexes = [models.Index(fields=["state", "submitted_at"], name="submission_queue")]
+        indexes = [
+            models.Index(fields=["state", "submitted_at"], name="submission_queue"),
+            # An approver's queue: the pending rows of the scope's units, counted and paged from
+            # the index alone (with who submitted, for the badge that leaves out one's own).
+            models.Index(fields=["approving_unit", "submitted_at", "id"], include=["submitted_by", "post"],
+                         condition=models.Q(state="pending"), name="submission_pending_by_unit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.revision.title} ({self.get_state_display()})"

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet, Subquery
+from django.db.models import Case, Exists, IntegerField, QuerySet, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +16,7 @@ from vietfront.precompiled import prepared_list
 
 from .admin_scoping import request_scope_q
 from .managers import subtree_q
-from .models import OrgUnit
+from .models import OrgUnit, UnitKind
 
 
 class ScopedUnitFilter(admin.SimpleListFilter):
@@ -37,15 +39,11 @@ class ScopedUnitFilter(admin.SimpleListFilter):
         return OrgUnit.objects.filter(request_scope_q(request, *self.scope_perms(self.model_admin_ref)))
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        # One query: the scope's top level is a scalar subquery the database evaluates once,
-        # not a round trip of its own, and the shallowest unit listed is at that level.
-        with_page = self._scope(request).filter(page__isnull=False)
-        top = Subquery(with_page.order_by("level").values("level")[:1])
-        units = prepared_list(with_page.filter(level__lte=top + 1).order_by("tree_id", "lft").only("pk", "name", "level"))
+        units = _top_units(self._scope(request))
         if not units:
             return []
-        top_level = min(u.level for u in units)
-        return [(str(u.pk), f"{'· ' * (u.level - top_level)}{u.name}") for u in units]
+        top_level = min(level for _pk, _name, level in units)
+        return [(str(pk), f"{'· ' * (level - top_level)}{name}") for pk, name, level in units]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -63,3 +61,19 @@ class ScopedUnitFilter(admin.SimpleListFilter):
     def __init__(self, request: HttpRequest, params: dict, model: Any, model_admin: Any) -> None:
         self.model_admin_ref = model_admin
         super().__init__(request, params, model, model_admin)
+
+
+def _top_units(scope: QuerySet) -> list[tuple[int, str, int]]:
+    """The units of ``scope`` with a page at its shallowest level with a page and the level
+    below, in tree order: one statement (prepared on PostgreSQL). The shallowest level is the
+    first of the four levels at which the scope has a page, each asked with ``EXISTS`` on the
+    ``(level, tree_id, lft)`` index and only until one answers. Asked as "the lowest level of
+    the scope's units with a page", PostgreSQL joined every page of the country, or sorted
+    every unit for the whole country's scope (1.3 and 4 ms)."""
+    with_page = scope.filter(page__isnull=False)
+    # The levels written into the SQL, not bound: a prepared statement's plan then knows that
+    # level 0 is one unit (an index probe), not a quarter of the table (a scan).
+    levels = [RawSQL(str(level), (), output_field=IntegerField()) for level in range(len(UnitKind))]  # noqa: S611 - integers
+    top = Coalesce(*(Case(When(Exists(with_page.filter(level=level)), then=level)) for level in levels))
+    return prepared_list(with_page.filter(level__lte=top + 1).order_by("tree_id", "lft")
+                         .values_list("pk", "name", "level"))

@@ -106,7 +106,12 @@ class OrgUnit(MPTTModel):
                 name="orgunit_active_units_not_dissolved",
             ),
         ]
-        indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="orgunit_tree_interval")]
+        indexes = [
+            models.Index(fields=["tree_id", "lft", "rght"], name="orgunit_tree_interval"),
+            # The top levels of a scope (the admin's unit filters): for the whole country, its
+            # centre and provinces read from here instead of sorting every unit by level.
+            models.Index(fields=["level", "tree_id", "lft"], name="orgunit_by_level"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -247,3 +247,36 @@ def test_the_unit_filter_lists_its_choices_in_one_query(client, tree, staff, url
         expected if url_name == "admin:pages_post_changelist" else expected[:2])
     unit_lists = [q["sql"] for q in captured.captured_queries if "pages_communitypage" in q["sql"]]
     assert len(unit_lists) == 1, unit_lists
+
+
+def test_the_unit_filter_of_the_whole_country_offers_the_centre_and_the_provinces(client, tree, staff):
+    central = make_user("duyet.tw", ("approve_content", tree.central))
+    client.force_login(central)
+    assert _unit_choices(client.get(reverse("admin:moderation_submission_changelist"))) == [
+        "Ủy ban Trung ương MTTQ Việt Nam", "· Thành phố Hà Nội", "· Tỉnh Bắc Ninh"]
+
+
+def _unit_choices(response) -> list[str]:
+    """The "đơn vị" filter's labels; none when the filter offers nothing (it is then not shown)."""
+    specs = [spec for spec in response.context["cl"].filter_specs if isinstance(spec, ScopedUnitFilter)]
+    return [label for spec in specs for _value, label in spec.lookup_choices]
+
+
+def test_the_unit_filter_of_a_scope_whose_top_unit_has_no_page_starts_at_the_shallowest_page(client, tree, staff):
+    """The choices start at the scope's shallowest unit *with a page*: without Hà Nội's own
+    page its approver is offered its districts' pages and the level below them."""
+    from orgunits.models import UnitKind
+    from orgunits.services import unit_create
+    from pages.models import CommunityPage
+
+    CommunityPage.objects.filter(unit=tree.hanoi).delete()
+    client.force_login(staff["two_places"])
+    labels = _unit_choices(client.get(reverse("admin:moderation_submission_changelist")))
+    assert labels[0] == "Quận Đống Đa" and "· Phường Văn Miếu Quốc Tử Giám" in labels, labels
+    assert not any(label.startswith("· · ") for label in labels), labels
+    # Nor any district's (their pages moved to new units elsewhere): the communes' come first.
+    for i, page in enumerate(CommunityPage.objects.filter(unit__in=[tree.dongda, tree.badinh])):
+        elsewhere = unit_create(name=f"Huyện mới {i}", kind=UnitKind.DISTRICT, parent=tree.bacninh, code=f"9{i}")
+        CommunityPage.objects.filter(pk=page.pk).update(unit=elsewhere)
+    labels = _unit_choices(client.get(reverse("admin:moderation_submission_changelist")))
+    assert "Phường Văn Miếu Quốc Tử Giám" in labels, labels
