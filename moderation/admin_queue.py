@@ -39,6 +39,7 @@ from orgunits.admin_scoping import (
 from orgunits.models import OrgUnit, UnitKind
 from orgunits.roles import Perm
 from orgunits.selectors import user_has_unit_perm
+from pages.admin_filters import TopicFilter
 from vietfront.escaping import escaped as _e
 from vietfront.people import full_name
 from vietfront.precompiled import prepared_list
@@ -291,7 +292,7 @@ class SubmissionQueueAdmin(UnitScopedAdminMixin, admin.ModelAdmin):
     # or two lines at 1366 px, and the table stays whole on a phone.
     list_display = ["post_column", "submitted_column", "warnings", "state_column"]
     list_display_links = None
-    list_filter = [StateFilter, PostUnitFilter, UnitKindFilter, "post__topic"]
+    list_filter = [StateFilter, PostUnitFilter, UnitKindFilter, ("post__topic", TopicFilter)]
     search_fields = ["post__title"]  # the box; the search itself is ``get_search_results``
     list_select_related = False  # the rows are read by ``QueueChangeList.get_results``
     ordering = ["submitted_at", "pk"]

@@ -28,6 +28,7 @@ from orgunits.roles import Perm
 from vietfront.text import search_key
 
 from . import admin_profile, services
+from .admin_filters import TopicFilter
 from .forms import CommunityPageAdminForm, MediaImageAdminForm, PostAdminForm, PostDocumentForm
 from .models import (
     DELETABLE_STATUSES,
@@ -535,7 +536,7 @@ class PostAdmin(SourceScopedAutocompleteMixin, MarkFreeSearchMixin, PostWorkflow
     list_select_related = ("unit", "topic", "updated_by")
     # A date filter, not ``date_hierarchy``: the hierarchy reads the first and last date and
     # then every distinct day or year of the user's whole scope on each page view.
-    list_filter = ("status", UnitListFilter, "topic", "source_kind", "is_pinned", "updated_at")
+    list_filter = ("status", UnitListFilter, ("topic", TopicFilter), "source_kind", "is_pinned", "updated_at")
     search_fields = ("title",)
     # Staff work on what changed last (drafts have no publication date); indexed per unit.
     ordering = ("-updated_at", "-id")

@@ -94,6 +94,18 @@ def test_queue_filters_by_unit_kind_and_topic(client, tree, people):
     assert titles(client.get(url, {"post__topic__id__exact": topics[0].pk})) == [s.revision.title for s in dongda]
 
 
+@pytest.mark.parametrize("url_name", [QUEUE, "admin:pages_post_changelist"])
+def test_the_topic_filter_offers_every_topic_in_the_regulations_order(client, tree, people, url_name):
+    from django.contrib.admin.filters import RelatedFieldListFilter
+
+    Topic.objects.filter(pk=Topic.objects.order_by("order", "name").last().pk).update(is_active=False, order=0)
+    client.force_login(people.approver)
+    response = client.get(reverse(url_name))
+    (topic_filter,) = [f for f in response.context["cl"].filter_specs if isinstance(f, RelatedFieldListFilter)]
+    expected = [(t.pk, t.name) for t in Topic.objects.order_by("order", "name")]  # a retired one too
+    assert topic_filter.lookup_choices == expected and len(expected) > 1
+
+
 def _queue_queries(client, django_assert_max_num_queries, limit: int) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
