@@ -19,6 +19,7 @@ candidates of each class in turn, best class first, the newest ``CANDIDATES`` of
 from __future__ import annotations
 
 import datetime
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from functools import cache
@@ -187,6 +188,8 @@ CANDIDATES = 200
 WINDOW = 1000
 #: The window of a two-syllable phrase of common syllables (``_candidates_postgres``).
 PHRASE_WINDOW = 2500
+#: The newest posts of the window looked at first (``_candidates_postgres``).
+SAMPLE = 100
 #: A phrase held by fewer than one in this many of the newest posts holding its syllables is
 #: looked for in the pairs index at once, without the window.
 RARE_PHRASE = 10
@@ -455,7 +458,8 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
         window = """SELECT p.id, p.published_at FROM pages_post p
             WHERE p.live_revision_id IS NOT NULL AND p.published_at <= %s
             ORDER BY p.published_at DESC, p.id DESC LIMIT %s"""
-        window_params = [now, window_size]
+        def window_params(size: int) -> list:
+            return [now, size]
         scope, scope_params = "", []
         whole_scope, whole_params = "false", []  # the whole country is never within one window
     else:
@@ -465,7 +469,8 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
                 ORDER BY p.published_at DESC, p.id DESC LIMIT %s) t
             WHERE u.tree_id = %s AND u.lft >= %s AND u.lft <= %s
             ORDER BY t.published_at DESC, t.id DESC LIMIT %s"""
-        window_params = [now, window_size, unit.tree_id, unit.lft, unit.rght, window_size]
+        def window_params(size: int) -> list:
+            return [now, size, unit.tree_id, unit.lft, unit.rght, size]
         # ``= ANY(ARRAY(…))``: a list of ids, so the unit index and the GIN index meet in one
         # BitmapAnd and only the subtree's matching rows are read (an ``IN (SELECT …)`` becomes
         # a hash join that rechecks every match of the country on the heap: 0.13 s for a
@@ -476,7 +481,7 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
         # Too few matches in the window: if the window held the subtree's every post (a district,
         # a commune), there are no others to find; evaluated only then (after the OR).
         whole_scope = f"(SELECT count(*) FROM ({window}) x) < %s"  # noqa: S608 - fixed fragments
-        whole_params = [*window_params, window_size]
+        whole_params = [*window_params(window_size), window_size]
     gin = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
                 JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
                 WHERE {gin_match} AND s.published_at <= %s{scope}{extra}"""  # noqa: S608 - fixed fragments
@@ -502,18 +507,26 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
         return _fetch(sql, [query, *gin_params, CANDIDATES])
     # The window is walked in order and each of its rows looked up by primary key (the LATERAL
     # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
-    # every match): the walk stops at the CANDIDATES-th match.
+    # every match): the walk stops at the CANDIDATES-th match. Its newest SAMPLE posts are
+    # looked at first: if they hold fewer than half the share of matches the window needs,
+    # it would be walked to its end in vain (6.6 ms for a name no post holds), and the GIN
+    # arm answers at once. Skipped, the walk says nothing about the scope: "enough" is false.
+    sample_needed = math.ceil(SAMPLE * CANDIDATES / window_size / 2)
     sql = f"""
         WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q),
+        sample AS MATERIALIZED (
+            SELECT count(*) >= %s AS likely FROM ({window}) w CROSS JOIN LATERAL (
+                SELECT 1 FROM pages_postsearch s WHERE s.post_id = w.id AND {row_match}{extra} OFFSET 0) m),
         probe AS MATERIALIZED (
             SELECT m.post_id, m.published_at, m.title_key, m.body_key FROM ({window}) w
             CROSS JOIN LATERAL (
                 SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
                 WHERE s.post_id = w.id AND {row_match}{extra} OFFSET 0
             ) m
+            WHERE (SELECT likely FROM sample)
             ORDER BY w.published_at DESC, w.id DESC LIMIT %s),
         enough AS MATERIALIZED (
-            SELECT (SELECT count(*) FROM probe) >= %s OR {whole_scope} AS ok),
+            SELECT (SELECT likely FROM sample) AND ((SELECT count(*) FROM probe) >= %s OR {whole_scope}) AS ok),
         candidates AS (
             SELECT * FROM probe WHERE (SELECT ok FROM enough)
             UNION ALL
@@ -524,7 +537,8 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
         )
         SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
     return _fetch(sql, [
-        query, *window_params, *row_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
+        query, sample_needed, *window_params(SAMPLE), *row_params, *extra_params,
+        *window_params(window_size), *row_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
         *gin_params, CANDIDATES,
     ])
 

@@ -120,13 +120,16 @@ def test_only_the_newest_candidates_are_ranked(posts, pages, monkeypatch):
     assert search_posts("ha noi", SearchFilters(), offset=3) == []
 
 
+@pytest.mark.parametrize("sample", [1, 100])
 @pytest.mark.parametrize("window", [1, 2, 1000])
-def test_window_and_gin_paths_agree(posts, pages, tree, topic, monkeypatch, window):
-    """PostgreSQL finds candidates in the newest posts' window or, when too few, by the GIN
-    index; SQLite has one path. Every path gives the same answer."""
+def test_window_and_gin_paths_agree(posts, pages, tree, topic, monkeypatch, window, sample):
+    """PostgreSQL finds candidates in the newest posts' window or, when too few (or too few
+    in its newest ``SAMPLE`` posts to expect enough), by the GIN index; SQLite has one path.
+    Every path gives the same answer."""
 
     for i in range(6):
         live(pages["dongda" if i % 2 else "vanmieu"], f"Tin Đống Đa {i}", days_ago=i, topic=topic if i % 3 else None)
+    monkeypatch.setattr(search, "SAMPLE", sample)
     monkeypatch.setattr(search, "WINDOW", window)
     monkeypatch.setattr(search, "CANDIDATES", 4)
     for filters in (SearchFilters(), SearchFilters(unit=tree.dongda), SearchFilters(unit=tree.hanoi, topic_id=topic.pk)):
@@ -135,6 +138,19 @@ def test_window_and_gin_paths_agree(posts, pages, tree, topic, monkeypatch, wind
         expected = titles(search_posts("dong da", filters, limit=10))
         monkeypatch.setattr(search, "WINDOW", window)
         assert got == expected and len(got) <= 4
+
+
+def test_a_rare_word_in_a_district_is_found_when_the_window_is_skipped(pages, tree, monkeypatch):
+    """The window holds the district's every post, but its newest posts hold too few matches
+    to expect enough: the window is not walked, and the GIN index must still answer (not the
+    empty walk, taken for the district's every match)."""
+    monkeypatch.setattr(search, "CANDIDATES", 4)
+    monkeypatch.setattr(search, "SAMPLE", 2)
+    found = live(pages["vanmieu"], "Hội nghị tại Văn Miếu", days_ago=5)
+    for i in range(3):
+        live(pages["dongda"], f"Tin tổng kết {i}", days_ago=i)
+    assert search_posts("van mieu", SearchFilters(unit=tree.dongda), limit=10)[0] == found
+    assert search_posts("van mieu", SearchFilters(), limit=10)[0] == found
 
 
 @pytest.mark.parametrize(
