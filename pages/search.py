@@ -238,7 +238,9 @@ def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, 
     if phrase_asked:
         # How common the phrase is among the newest posts holding its syllables.
         share = sum(by.holds_phrase(row[2], row[3]) for row in rows) / len(rows)
-        more = find("phrase", asked.phrase, filters, phrase_share=share)
+        # The phrase with its last syllable whole first: those matches rank before any where it
+        # only begins a longer one, so they alone fill the candidates when there are enough.
+        more = find("phrase", asked.phrase, filters, phrase_share=share, exact_first=True)
     elif asked.most:
         more = find("all", asked.most, filters)
         capped = len(more) >= CANDIDATES
@@ -333,14 +335,16 @@ def _fts_query(kind: str, groups: list[Group]) -> str:
     return " OR ".join(f"({p})" for p in parts)
 
 
-def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
-                    ) -> list[Candidate]:
+def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None,
+                    exact_first: bool = False) -> list[Candidate]:
     """SQLite FTS5: the matches walked from the FTS index in descending rowid (``post_id``)
     order, each checked against the filters, stopping at the ``CANDIDATES``-th. Driving from
     the date index instead read every post for a rare phrase; driving from the match set and
     sorting it by date cost ~1 s for common words in a province (99,000 matches of 100,000).
     So here "newest" is by id, which follows publication closely (a post is published after
     it is written); the order shown is still by rank, then date."""
+    if exact_first:
+        return _exact_then_begun(_candidates_fts, kind, groups, filters, phrase_share)
     ops = connection.ops
     where, params = [], [_fts_query(kind, groups), ops.adapt_datetimefield_value(timezone.now())]
     unit = _scope(filters)
@@ -369,10 +373,12 @@ def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, p
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
-                     ) -> list[Candidate]:
+def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None,
+                     exact_first: bool = False) -> list[Candidate]:
     """No FTS5: the keys are syllables one space apart (``index_key``), so " da " is the
     syllable "da" and " da" any syllable beginning with it."""
+    if exact_first:
+        return _exact_then_begun(_candidates_like, kind, groups, filters, phrase_share)
     qs = _filtered_entries(filters).annotate(
         t=Concat(Value(" "), "title_key", Value(" "), output_field=TextField()),
         b=Concat(Value(" "), "body_key", Value(" "), output_field=TextField()),
@@ -408,8 +414,41 @@ def _pairs_tsquery(groups: list[Group]) -> str:
     return " | ".join(f"({p})" for p in parts)
 
 
-def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
-                         ) -> list[Candidate]:
+def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None,
+                         exact_first: bool = False) -> list[Candidate]:
+    """PostgreSQL, one statement (``_postgres_statement``); with ``exact_first``, the phrases
+    with their last syllable whole, and only when those are fewer than ``CANDIDATES`` the
+    phrases it begins too, in the same statement (``_exact_then_begun``)."""
+    exact = _whole(groups)
+    if not exact_first or exact == groups:
+        return _fetch(*_postgres_statement(kind, groups, filters, phrase_share=phrase_share))
+    exact_sql, exact_params = _postgres_statement(kind, exact, filters, phrase_share=phrase_share)
+    begun_sql, begun_params = _postgres_statement(kind, groups, filters, phrase_share=phrase_share)
+    # The second arm's count is a one-time filter: it is not run when the first is enough.
+    sql = f"""WITH e AS MATERIALIZED ({exact_sql})
+        SELECT * FROM e UNION ALL
+        SELECT * FROM ({begun_sql}) b
+        WHERE (SELECT count(*) FROM e) < %s AND b.post_id NOT IN (SELECT post_id FROM e)"""  # noqa: S608 - fixed fragments
+    return _fetch(sql, [*exact_params, *begun_params, CANDIDATES])
+
+
+def _whole(groups: list[Group]) -> list[Group]:
+    return [(terms, False) for terms, _prefix in groups]
+
+
+def _exact_then_begun(find, kind: str, groups: list[Group], filters: SearchFilters, phrase_share: float | None
+                      ) -> list[Candidate]:
+    """What ``exact_first`` asks, in two queries: the matches with the last syllable whole,
+    then, if too few, those where it begins a longer one."""
+    rows = find(kind, _whole(groups), filters, phrase_share=phrase_share)
+    if len(rows) >= CANDIDATES or _whole(groups) == groups:
+        return rows
+    seen = {row[0] for row in rows}
+    return rows + [row for row in find(kind, groups, filters, phrase_share=phrase_share) if row[0] not in seen]
+
+
+def _postgres_statement(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
+                        ) -> tuple[str, list]:
     """PostgreSQL, one statement: the newest ``CANDIDATES`` matches of the tsquery, from
     whichever of two paths is cheap for this query, decided inside the statement:
 
@@ -504,7 +543,7 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
             SELECT post_id, published_at, title_key, body_key FROM (
                 {gin}
                 ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s) g"""  # noqa: S608 - fixed fragments
-        return _fetch(sql, [query, *gin_params, CANDIDATES])
+        return sql, [query, *gin_params, CANDIDATES]
     # The window is walked in order and each of its rows looked up by primary key (the LATERAL
     # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
     # every match): the walk stops at the CANDIDATES-th match. Its newest SAMPLE posts are
@@ -536,11 +575,11 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters,
             ) g WHERE NOT (SELECT ok FROM enough)
         )
         SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
-    return _fetch(sql, [
+    return sql, [
         query, sample_needed, *window_params(SAMPLE), *row_params, *extra_params,
         *window_params(window_size), *row_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
         *gin_params, CANDIDATES,
-    ])
+    ]
 
 
 def _phrase_match(groups: list[Group]) -> tuple[str, list[str]]:

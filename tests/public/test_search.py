@@ -255,6 +255,23 @@ def test_an_older_phrase_comes_before_newer_posts_holding_its_syllables_apart(pa
     assert in_province[0] == old
 
 
+@pytest.mark.parametrize("query", ["mat tran", "uy ban mat tran"])
+def test_older_whole_phrases_come_before_newer_ones_whose_last_syllable_only_begins_a_word(pages, monkeypatch,
+                                                                                        query):
+    """"mặt tranh" holds "mat tran" as a phrase begun, and the newest posts hold it: the
+    phrase with "tran" whole is asked first, so the older "Mặt trận" posts are not crowded
+    out of the candidates by posts that rank below them."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "PHRASE_WINDOW", 2)
+    whole = [live(pages["hanoi"], f"Ủy ban Mặt trận họp phiên {i}", days_ago=30 + i) for i in range(3)]
+    for i in range(3):
+        live(pages["dongda"], f"Ủy ban trưng bày mặt tranh cổ động {i}", days_ago=i)
+    for filters in (SearchFilters(), SearchFilters(unit=pages["hanoi"].unit)):
+        found = search_posts(query, filters, limit=10)
+        assert found == whole, (filters, titles(found))
+
+
 @pytest.mark.parametrize("query", ["đoàn kết", "dai doan ket", "dai doan k"])
 def test_a_phrase_scheduled_for_later_is_not_found_before_its_time(pages, monkeypatch, query):
     """The phrase paths (window, pairs index, the rare phrase's) check the publication time
