@@ -19,11 +19,9 @@ candidates of each class in turn, best class first, the newest ``CANDIDATES`` of
 from __future__ import annotations
 
 import datetime
-import math
 import sqlite3
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import pairwise
 
 from django.db import connection
 from django.db.models import Case, Q, QuerySet, TextField, Value, When
@@ -33,12 +31,13 @@ from django.utils import timezone
 from orgunits.managers import subtree_q
 from orgunits.models import OrgUnit, UnitKind
 from vietfront.precompiled import Precompiled
-from vietfront.prepared_statements import statement
 from vietfront.text import search_key
 
+from . import search_postgres
 from .cache import generations
 from .models import Post, PostSearch, Tag
 from .sanitize import html_to_text
+from .search_filters import FIRST_DAY, LAST_DAY, Candidate, SearchFilters, date_bounds, search_scope, whole
 from .search_rank import (
     _TERM_RE,
     PHRASE,
@@ -56,7 +55,7 @@ from .search_rank import (
 from .unit_index import unit_index
 
 __all__ = [
-    "SearchFilters", "SearchPage", "highlight", "index_live_post", "index_live_posts", "public_posts", "query_terms",
+    "FIRST_DAY", "LAST_DAY", "SearchFilters", "SearchPage", "highlight", "index_live_post", "index_live_posts", "public_posts", "query_terms",
     "search_page", "search_posts", "search_units", "snippet",
 ]
 
@@ -166,19 +165,6 @@ def live_search_entries() -> QuerySet[PostSearch]:
 # --- posts -------------------------------------------------------------------------------------
 
 
-#: The days a search may be bounded by: the database holds the bounds of these whole days in
-#: any time zone (a day of year 1 or 9999 overflows once turned into local midnight).
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
-
-
-@dataclass
-class SearchFilters:
-    unit: OrgUnit | None = None
-    topic_id: int | None = None
-    date_from: datetime.date | None = None
-    date_to: datetime.date | None = None
-
-
 #: Search ranks at most this many candidates: the newest matches of the best classes (10 pages
 #: of 20). Ranking every match of common words ("dai doan ket" matches nearly every post) cost
 #: 0.6 s at 200k posts.
@@ -210,9 +196,6 @@ class SearchPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.count // self.per_page))
-
-
-Candidate = tuple[int, datetime.datetime, str, str]  # post_id, published_at, title_key, body_key
 
 
 def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, Rank], bool]:
@@ -288,27 +271,14 @@ def search_posts(text: str, filters: SearchFilters, *, offset: int = 0, limit: i
 _POSTS_BY_ID = Precompiled(lambda *, ids, now: public_posts(with_body=True, now=now).filter(pk__in=ids))
 
 
-def _date_bounds(filters: SearchFilters) -> tuple[datetime.datetime | None, datetime.datetime | None]:
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(filters.date_from, datetime.time.min, tz) if filters.date_from else None
-    end = (datetime.datetime.combine(filters.date_to + datetime.timedelta(days=1), datetime.time.min, tz)
-           if filters.date_to else None)
-    return start, end
-
-
-def _scope(filters: SearchFilters) -> OrgUnit | None:
-    unit = filters.unit
-    return unit if unit is not None and unit.kind != UnitKind.CENTRAL else None
-
-
 def _filtered_entries(filters: SearchFilters) -> QuerySet[PostSearch]:
     qs = live_search_entries()
-    unit = _scope(filters)
+    unit = search_scope(filters)
     if unit is not None:
         qs = qs.filter(subtree_q(unit, "unit__"))
     if filters.topic_id:
         qs = qs.filter(topic_id=filters.topic_id)
-    start, end = _date_bounds(filters)
+    start, end = date_bounds(filters)
     if start:
         qs = qs.filter(published_at__gte=start)
     if end:
@@ -347,14 +317,14 @@ def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, p
         return _exact_then_begun(_candidates_fts, kind, groups, filters, phrase_share)
     ops = connection.ops
     where, params = [], [_fts_query(kind, groups), ops.adapt_datetimefield_value(timezone.now())]
-    unit = _scope(filters)
+    unit = search_scope(filters)
     if unit is not None:
         where.append("s.unit_id IN (SELECT id FROM orgunits_orgunit WHERE tree_id = %s AND lft >= %s AND rght <= %s)")
         params += [unit.tree_id, unit.lft, unit.rght]
     if filters.topic_id:
         where.append("s.topic_id = %s")
         params.append(filters.topic_id)
-    start, end = _date_bounds(filters)
+    start, end = date_bounds(filters)
     if start:
         where.append("s.published_at >= %s")
         params.append(ops.adapt_datetimefield_value(start))
@@ -397,205 +367,21 @@ def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, 
     return _newest(qs.filter(match))
 
 
-def _tsquery(kind: str, groups: list[Group]) -> str:
-    # Terms are [a-z0-9]+ only, so the tsquery syntax cannot be injected.
-    op = " <-> " if kind == "phrase" else " & "
-    parts = [op.join([*terms[:-1], terms[-1] + (":*" if prefix else "")]) for terms, prefix in groups]
-    return " | ".join(f"({p})" for p in parts)
-
-
-def _pairs_tsquery(groups: list[Group]) -> str:
-    # Lexemes quoted: a pair holds "_", and the terms are [a-z0-9]+, so nothing typed escapes.
-    parts = []
-    for terms, prefix in groups:
-        pairs = [f"'{a}_{b}'" for a, b in pairwise(terms)]
-        pairs[-1] += ":*" if prefix else ""
-        parts.append(" & ".join(pairs))
-    return " | ".join(f"({p})" for p in parts)
-
-
 def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None,
                          exact_first: bool = False) -> list[Candidate]:
-    """PostgreSQL, one statement (``_postgres_statement``); with ``exact_first``, the phrases
-    with their last syllable whole, and only when those are fewer than ``CANDIDATES`` the
-    phrases it begins too, in the same statement (``_exact_then_begun``)."""
-    exact = _whole(groups)
-    if not exact_first or exact == groups:
-        return _fetch(*_postgres_statement(kind, groups, filters, phrase_share=phrase_share))
-    exact_sql, exact_params = _postgres_statement(kind, exact, filters, phrase_share=phrase_share)
-    begun_sql, begun_params = _postgres_statement(kind, groups, filters, phrase_share=phrase_share)
-    # The second arm's count is a one-time filter: it is not run when the first is enough.
-    sql = f"""WITH e AS MATERIALIZED ({exact_sql})
-        SELECT * FROM e UNION ALL
-        SELECT * FROM ({begun_sql}) b
-        WHERE (SELECT count(*) FROM e) < %s AND b.post_id NOT IN (SELECT post_id FROM e)"""  # noqa: S608 - fixed fragments
-    return _fetch(sql, [*exact_params, *begun_params, CANDIDATES])
-
-
-def _whole(groups: list[Group]) -> list[Group]:
-    return [(terms, False) for terms, _prefix in groups]
+    limits = search_postgres.Limits(CANDIDATES, WINDOW, PHRASE_WINDOW, SAMPLE, RARE_PHRASE)
+    return search_postgres.candidates(kind, groups, filters, limits, phrase_share=phrase_share, exact_first=exact_first)
 
 
 def _exact_then_begun(find, kind: str, groups: list[Group], filters: SearchFilters, phrase_share: float | None
                       ) -> list[Candidate]:
     """What ``exact_first`` asks, in two queries: the matches with the last syllable whole,
     then, if too few, those where it begins a longer one."""
-    rows = find(kind, _whole(groups), filters, phrase_share=phrase_share)
-    if len(rows) >= CANDIDATES or _whole(groups) == groups:
+    rows = find(kind, whole(groups), filters, phrase_share=phrase_share)
+    if len(rows) >= CANDIDATES or whole(groups) == groups:
         return rows
     seen = {row[0] for row in rows}
     return rows + [row for row in find(kind, groups, filters, phrase_share=phrase_share) if row[0] not in seen]
-
-
-def _postgres_statement(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None
-                        ) -> tuple[str, list]:
-    """PostgreSQL, one statement: the newest ``CANDIDATES`` matches of the tsquery, from
-    whichever of two paths is cheap for this query, decided inside the statement:
-
-    - *window*: the newest ``WINDOW`` live posts of the scope (the site-wide date index, or per
-      unit for a subtree, as ``subtree_posts``), their index rows matched one by one. If that
-      yields ``CANDIDATES`` matches (common words) or the window is the whole scope (a
-      district), these are the candidates: they are newer than any match outside the window.
-    - *GIN*: otherwise (rarer words) the matches from the GIN index, newest first. The planner's
-      estimate for a prefix term is a fixed 2 %, so it cannot be trusted to choose between
-      these two itself; the second arm runs only when the first says so (a one-time filter).
-
-    A phrase of common syllables (their every-match filled the candidates already, and
-    ``phrase_share`` says how many of those hold the phrase) would
-    have the GIN arm check the positions of nearly every post (99,000 of 100,000 hold "đại",
-    "đoàn" and "kết": 150 ms country-wide). Its GIN arm asks the pairs index (migration 0012) for the
-    posts where the syllables are neighbours: for two syllables the pair is the phrase (and
-    their window is longer: "đoàn kết", in 13 % of posts, fills it, where the GIN arm would read
-    13,000 rows); a longer phrase is then checked on the positions of those posts only.
-    """
-    window_size, gin_match, pairs = WINDOW, "s.document @@ (SELECT q FROM q)", []
-    # A row's match, checked on the row: a phrase as the ranker checks it, a string search in its
-    # keys (3 times faster than the positions of its tsvector); other queries on the tsvector.
-    row_match, row_params = "s.document @@ (SELECT q FROM q)", []
-    if kind == "phrase":
-        row_match, row_params = _phrase_match(groups)
-    by_pairs = kind == "phrase" and phrase_share is not None and all(len(terms) > 1 for terms, _prefix in groups)
-    if by_pairs:
-        gin_match, pairs = "array_to_tsvector(string_to_array(s.pair_key, ' ')) @@ %s::tsquery", [_pairs_tsquery(groups)]
-        if all(len(terms) == 2 for terms, _prefix in groups):
-            window_size = PHRASE_WINDOW
-    query = _tsquery(kind, groups)
-    now = timezone.now()
-    unit = _scope(filters)
-    extra, extra_params = "", []
-    if filters.topic_id:
-        extra += " AND s.topic_id = %s"
-        extra_params.append(filters.topic_id)
-    start, end = _date_bounds(filters)
-    if start:
-        extra += " AND s.published_at >= %s"
-        extra_params.append(start)
-    if end:
-        extra += " AND s.published_at < %s"
-        extra_params.append(end)
-    if unit is None:
-        window = """SELECT p.id, p.published_at FROM pages_post p
-            WHERE p.live_revision_id IS NOT NULL AND p.published_at <= %s
-            ORDER BY p.published_at DESC, p.id DESC LIMIT %s"""
-        def window_params(size: int) -> list:
-            return [now, size]
-        scope, scope_params = "", []
-        whole_scope, whole_params = "false", []  # the whole country is never within one window
-    else:
-        window = """SELECT t.id, t.published_at FROM orgunits_orgunit u CROSS JOIN LATERAL (
-                SELECT p.id, p.published_at FROM pages_post p
-                WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
-                ORDER BY p.published_at DESC, p.id DESC LIMIT %s) t
-            WHERE u.tree_id = %s AND u.lft >= %s AND u.lft <= %s
-            ORDER BY t.published_at DESC, t.id DESC LIMIT %s"""
-        def window_params(size: int) -> list:
-            return [now, size, unit.tree_id, unit.lft, unit.rght, size]
-        # ``= ANY(ARRAY(…))``: a list of ids, so the unit index and the GIN index meet in one
-        # BitmapAnd and only the subtree's matching rows are read (an ``IN (SELECT …)`` becomes
-        # a hash join that rechecks every match of the country on the heap: 0.13 s for a
-        # phrase most posts nearly contain).
-        scope = (" AND s.unit_id = ANY(ARRAY(SELECT id FROM orgunits_orgunit"
-                 " WHERE tree_id = %s AND lft >= %s AND lft <= %s))")
-        scope_params = [unit.tree_id, unit.lft, unit.rght]
-        # Too few matches in the window: if the window held the subtree's every post (a district,
-        # a commune), there are no others to find; evaluated only then (after the OR).
-        whole_scope = f"(SELECT count(*) FROM ({window}) x) < %s"  # noqa: S608 - fixed fragments
-        whole_params = [*window_params(window_size), window_size]
-    gin = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
-                JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
-                WHERE {gin_match} AND s.published_at <= %s{scope}{extra}"""  # noqa: S608 - fixed fragments
-    gin_params = [*pairs, now, *scope_params, *extra_params]
-    if by_pairs and any(len(terms) > 2 for terms, _prefix in groups):
-        # The phrase checked on the rows the pairs index found, newest first until enough
-        # (OFFSET 0: not by a scan of the document index, which reads every post holding the
-        # syllables; and the time checked after it, else the generic plan meets the pairs with
-        # the date index's every post: 6 ms).
-        gin = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM (
-                    SELECT s.* FROM pages_postsearch s WHERE {gin_match}{scope}{extra}
-                    ORDER BY s.published_at DESC, s.post_id DESC OFFSET 0) s
-                JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
-                WHERE s.published_at <= %s AND {row_match}"""  # noqa: S608 - fixed fragments
-        gin_params = [*pairs, *scope_params, *extra_params, now, *row_params]
-    if by_pairs and phrase_share * RARE_PHRASE < 1:
-        # The phrase is rare among the newest posts holding its syllables: the window would be
-        # walked to its end for a few matches (5 ms, and counted once more in a province).
-        sql = f"""WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q)
-            SELECT post_id, published_at, title_key, body_key FROM (
-                {gin}
-                ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s) g"""  # noqa: S608 - fixed fragments
-        return sql, [query, *gin_params, CANDIDATES]
-    # The window is walked in order and each of its rows looked up by primary key (the LATERAL
-    # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
-    # every match): the walk stops at the CANDIDATES-th match. Its newest SAMPLE posts are
-    # looked at first: if they hold fewer than half the share of matches the window needs,
-    # it would be walked to its end in vain (6.6 ms for a name no post holds), and the GIN
-    # arm answers at once. Skipped, the walk says nothing about the scope: "enough" is false.
-    sample_needed = math.ceil(SAMPLE * CANDIDATES / window_size / 2)
-    sql = f"""
-        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q),
-        sample AS MATERIALIZED (
-            SELECT count(*) >= %s AS likely FROM ({window}) w CROSS JOIN LATERAL (
-                SELECT 1 FROM pages_postsearch s WHERE s.post_id = w.id AND {row_match}{extra} OFFSET 0) m),
-        probe AS MATERIALIZED (
-            SELECT m.post_id, m.published_at, m.title_key, m.body_key FROM ({window}) w
-            CROSS JOIN LATERAL (
-                SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
-                WHERE s.post_id = w.id AND {row_match}{extra} OFFSET 0
-            ) m
-            WHERE (SELECT likely FROM sample)
-            ORDER BY w.published_at DESC, w.id DESC LIMIT %s),
-        enough AS MATERIALIZED (
-            SELECT (SELECT likely FROM sample) AND ((SELECT count(*) FROM probe) >= %s OR {whole_scope}) AS ok),
-        candidates AS (
-            SELECT * FROM probe WHERE (SELECT ok FROM enough)
-            UNION ALL
-            SELECT * FROM (
-                {gin}
-                ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s
-            ) g WHERE NOT (SELECT ok FROM enough)
-        )
-        SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
-    return sql, [
-        query, sample_needed, *window_params(SAMPLE), *row_params, *extra_params,
-        *window_params(window_size), *row_params, *extra_params, CANDIDATES, CANDIDATES, *whole_params,
-        *gin_params, CANDIDATES,
-    ]
-
-
-def _phrase_match(groups: list[Group]) -> tuple[str, list[str]]:
-    """A row holding one of the phrases, tested on its keys as the ranker tests them
-    (``search_rank._Ranker.holds_phrase``): " dai doan ket" in " <title>  <body> ", where two
-    spaces keep a phrase from running from the title into the body."""
-    needles = [" " + " ".join(terms) + ("" if prefix else " ") for terms, prefix in groups]
-    test = "strpos(' ' || s.title_key || '  ' || s.body_key || ' ', %s) > 0"
-    return "(" + " OR ".join([test] * len(needles)) + ")", needles
-
-
-def _fetch(sql: str, params: list) -> list[Candidate]:
-    """The rows of a hand-written candidates statement, prepared on PostgreSQL."""
-    with connection.cursor() as cursor:
-        statement(sql, len(params)).execute(cursor, params)
-        return [tuple(row) for row in cursor.fetchall()]
 
 
 def public_posts(*, with_body: bool = False, now: datetime.datetime | None = None) -> QuerySet[Post]:

@@ -1,0 +1,215 @@
+"""PostgreSQL's finder of search candidates: hand-written statements over the ``document``
+tsvector, its GIN index and the pairs index (``pages`` 0012), each deciding inside itself
+between a bounded walk of the newest posts and the indexes. ``pages.search`` calls it with its
+limits (``Limits``), read at each call so that tests can narrow them."""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+from typing import NamedTuple
+
+from django.db import connection
+from django.utils import timezone
+
+from vietfront.prepared_statements import statement
+
+from .search_filters import Candidate, SearchFilters, date_bounds, search_scope, whole
+from .search_rank import Group
+
+
+class Limits(NamedTuple):
+    """``pages.search``'s ``CANDIDATES``, ``WINDOW``, ``PHRASE_WINDOW``, ``SAMPLE`` and
+    ``RARE_PHRASE``."""
+
+    candidates: int
+    window: int
+    phrase_window: int
+    sample: int
+    rare_phrase: int
+
+
+def candidates(kind: str, groups: list[Group], filters: SearchFilters, limits: Limits, *,
+               phrase_share: float | None = None, exact_first: bool = False) -> list[Candidate]:
+    """PostgreSQL, one statement (``_statement``); with ``exact_first``, the phrases
+    with their last syllable whole, and only when those are fewer than ``limits.candidates`` the
+    phrases it begins too, in the same statement."""
+    exact = whole(groups)
+    if not exact_first or exact == groups:
+        return _fetch(*_statement(kind, groups, filters, limits, phrase_share=phrase_share))
+    exact_sql, exact_params = _statement(kind, exact, filters, limits, phrase_share=phrase_share)
+    begun_sql, begun_params = _statement(kind, groups, filters, limits, phrase_share=phrase_share)
+    # The second arm's count is a one-time filter: it is not run when the first is enough.
+    sql = f"""WITH e AS MATERIALIZED ({exact_sql})
+        SELECT * FROM e UNION ALL
+        SELECT * FROM ({begun_sql}) b
+        WHERE (SELECT count(*) FROM e) < %s AND b.post_id NOT IN (SELECT post_id FROM e)"""  # noqa: S608 - fixed fragments
+    return _fetch(sql, [*exact_params, *begun_params, limits.candidates])
+
+
+def _tsquery(kind: str, groups: list[Group]) -> str:
+    # Terms are [a-z0-9]+ only, so the tsquery syntax cannot be injected.
+    op = " <-> " if kind == "phrase" else " & "
+    parts = [op.join([*terms[:-1], terms[-1] + (":*" if prefix else "")]) for terms, prefix in groups]
+    return " | ".join(f"({p})" for p in parts)
+
+
+def _pairs_tsquery(groups: list[Group]) -> str:
+    # Lexemes quoted: a pair holds "_", and the terms are [a-z0-9]+, so nothing typed escapes.
+    parts = []
+    for terms, prefix in groups:
+        pairs = [f"'{a}_{b}'" for a, b in pairwise(terms)]
+        pairs[-1] += ":*" if prefix else ""
+        parts.append(" & ".join(pairs))
+    return " | ".join(f"({p})" for p in parts)
+
+
+def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: Limits, *,
+               phrase_share: float | None = None) -> tuple[str, list]:
+    """PostgreSQL, one statement: the newest ``limits.candidates`` matches of the tsquery, from
+    whichever of two paths is cheap for this query, decided inside the statement:
+
+    - *window*: the newest ``limits.window`` live posts of the scope (the site-wide date index, or per
+      unit for a subtree, as ``subtree_posts``), their index rows matched one by one. If that
+      yields ``limits.candidates`` matches (common words) or the window is the whole scope (a
+      district), these are the candidates: they are newer than any match outside the window.
+    - *GIN*: otherwise (rarer words) the matches from the GIN index, newest first. The planner's
+      estimate for a prefix term is a fixed 2 %, so it cannot be trusted to choose between
+      these two itself; the second arm runs only when the first says so (a one-time filter).
+
+    A phrase of common syllables (their every-match filled the candidates already, and
+    ``phrase_share`` says how many of those hold the phrase) would
+    have the GIN arm check the positions of nearly every post (99,000 of 100,000 hold "đại",
+    "đoàn" and "kết": 150 ms country-wide). Its GIN arm asks the pairs index (migration 0012) for the
+    posts where the syllables are neighbours: for two syllables the pair is the phrase (and
+    their window is longer: "đoàn kết", in 13 % of posts, fills it, where the GIN arm would read
+    13,000 rows); a longer phrase is then checked on the positions of those posts only.
+    """
+    window_size, gin_match, pairs = limits.window, "s.document @@ (SELECT q FROM q)", []
+    # A row's match, checked on the row: a phrase as the ranker checks it, a string search in its
+    # keys (3 times faster than the positions of its tsvector); other queries on the tsvector.
+    row_match, row_params = "s.document @@ (SELECT q FROM q)", []
+    if kind == "phrase":
+        row_match, row_params = _phrase_match(groups)
+    by_pairs = kind == "phrase" and phrase_share is not None and all(len(terms) > 1 for terms, _prefix in groups)
+    if by_pairs:
+        gin_match, pairs = "array_to_tsvector(string_to_array(s.pair_key, ' ')) @@ %s::tsquery", [_pairs_tsquery(groups)]
+        if all(len(terms) == 2 for terms, _prefix in groups):
+            window_size = limits.phrase_window
+    query = _tsquery(kind, groups)
+    now = timezone.now()
+    unit = search_scope(filters)
+    extra, extra_params = "", []
+    if filters.topic_id:
+        extra += " AND s.topic_id = %s"
+        extra_params.append(filters.topic_id)
+    start, end = date_bounds(filters)
+    if start:
+        extra += " AND s.published_at >= %s"
+        extra_params.append(start)
+    if end:
+        extra += " AND s.published_at < %s"
+        extra_params.append(end)
+    if unit is None:
+        window = """SELECT p.id, p.published_at FROM pages_post p
+            WHERE p.live_revision_id IS NOT NULL AND p.published_at <= %s
+            ORDER BY p.published_at DESC, p.id DESC LIMIT %s"""
+        def window_params(size: int) -> list:
+            return [now, size]
+        scope, scope_params = "", []
+        whole_scope, whole_params = "false", []  # the whole country is never within one window
+    else:
+        window = """SELECT t.id, t.published_at FROM orgunits_orgunit u CROSS JOIN LATERAL (
+                SELECT p.id, p.published_at FROM pages_post p
+                WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
+                ORDER BY p.published_at DESC, p.id DESC LIMIT %s) t
+            WHERE u.tree_id = %s AND u.lft >= %s AND u.lft <= %s
+            ORDER BY t.published_at DESC, t.id DESC LIMIT %s"""
+        def window_params(size: int) -> list:
+            return [now, size, unit.tree_id, unit.lft, unit.rght, size]
+        # ``= ANY(ARRAY(…))``: a list of ids, so the unit index and the GIN index meet in one
+        # BitmapAnd and only the subtree's matching rows are read (an ``IN (SELECT …)`` becomes
+        # a hash join that rechecks every match of the country on the heap: 0.13 s for a
+        # phrase most posts nearly contain).
+        scope = (" AND s.unit_id = ANY(ARRAY(SELECT id FROM orgunits_orgunit"
+                 " WHERE tree_id = %s AND lft >= %s AND lft <= %s))")
+        scope_params = [unit.tree_id, unit.lft, unit.rght]
+        # Too few matches in the window: if the window held the subtree's every post (a district,
+        # a commune), there are no others to find; evaluated only then (after the OR).
+        whole_scope = f"(SELECT count(*) FROM ({window}) x) < %s"  # noqa: S608 - fixed fragments
+        whole_params = [*window_params(window_size), window_size]
+    gin = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
+                JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
+                WHERE {gin_match} AND s.published_at <= %s{scope}{extra}"""  # noqa: S608 - fixed fragments
+    gin_params = [*pairs, now, *scope_params, *extra_params]
+    if by_pairs and any(len(terms) > 2 for terms, _prefix in groups):
+        # The phrase checked on the rows the pairs index found, newest first until enough
+        # (OFFSET 0: not by a scan of the document index, which reads every post holding the
+        # syllables; and the time checked after it, else the generic plan meets the pairs with
+        # the date index's every post: 6 ms).
+        gin = f"""SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM (
+                    SELECT s.* FROM pages_postsearch s WHERE {gin_match}{scope}{extra}
+                    ORDER BY s.published_at DESC, s.post_id DESC OFFSET 0) s
+                JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
+                WHERE s.published_at <= %s AND {row_match}"""  # noqa: S608 - fixed fragments
+        gin_params = [*pairs, *scope_params, *extra_params, now, *row_params]
+    if by_pairs and phrase_share * limits.rare_phrase < 1:
+        # The phrase is rare among the newest posts holding its syllables: the window would be
+        # walked to its end for a few matches (5 ms, and counted once more in a province).
+        sql = f"""WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q)
+            SELECT post_id, published_at, title_key, body_key FROM (
+                {gin}
+                ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s) g"""  # noqa: S608 - fixed fragments
+        return sql, [query, *gin_params, limits.candidates]
+    # The window is walked in order and each of its rows looked up by primary key (the LATERAL
+    # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
+    # every match): the walk stops at the last candidate. Its newest ``limits.sample`` posts are
+    # looked at first: if they hold fewer than half the share of matches the window needs,
+    # it would be walked to its end in vain (6.6 ms for a name no post holds), and the GIN
+    # arm answers at once. Skipped, the walk says nothing about the scope: "enough" is false.
+    sample_needed = math.ceil(limits.sample * limits.candidates / window_size / 2)
+    sql = f"""
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q),
+        sample AS MATERIALIZED (
+            SELECT count(*) >= %s AS likely FROM ({window}) w CROSS JOIN LATERAL (
+                SELECT 1 FROM pages_postsearch s WHERE s.post_id = w.id AND {row_match}{extra} OFFSET 0) m),
+        probe AS MATERIALIZED (
+            SELECT m.post_id, m.published_at, m.title_key, m.body_key FROM ({window}) w
+            CROSS JOIN LATERAL (
+                SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
+                WHERE s.post_id = w.id AND {row_match}{extra} OFFSET 0
+            ) m
+            WHERE (SELECT likely FROM sample)
+            ORDER BY w.published_at DESC, w.id DESC LIMIT %s),
+        enough AS MATERIALIZED (
+            SELECT (SELECT likely FROM sample) AND ((SELECT count(*) FROM probe) >= %s OR {whole_scope}) AS ok),
+        candidates AS (
+            SELECT * FROM probe WHERE (SELECT ok FROM enough)
+            UNION ALL
+            SELECT * FROM (
+                {gin}
+                ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s
+            ) g WHERE NOT (SELECT ok FROM enough)
+        )
+        SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
+    return sql, [
+        query, sample_needed, *window_params(limits.sample), *row_params, *extra_params,
+        *window_params(window_size), *row_params, *extra_params, limits.candidates, limits.candidates, *whole_params,
+        *gin_params, limits.candidates,
+    ]
+
+
+def _phrase_match(groups: list[Group]) -> tuple[str, list[str]]:
+    """A row holding one of the phrases, tested on its keys as the ranker tests them
+    (``search_rank._Ranker.holds_phrase``): " dai doan ket" in " <title>  <body> ", where two
+    spaces keep a phrase from running from the title into the body."""
+    needles = [" " + " ".join(terms) + ("" if prefix else " ") for terms, prefix in groups]
+    test = "strpos(' ' || s.title_key || '  ' || s.body_key || ' ', %s) > 0"
+    return "(" + " OR ".join([test] * len(needles)) + ")", needles
+
+
+def _fetch(sql: str, params: list) -> list[Candidate]:
+    """The rows of a hand-written candidates statement, prepared on PostgreSQL."""
+    with connection.cursor() as cursor:
+        statement(sql, len(params)).execute(cursor, params)
+        return [tuple(row) for row in cursor.fetchall()]
