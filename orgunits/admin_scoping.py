@@ -16,7 +16,7 @@ from django.http import HttpRequest
 
 from .models import OrgUnit
 from .roles import Perm
-from .selectors import UnitGrants, UserRights, user_rights
+from .selectors import UnitGrants, UserRights, prune_intervals, user_rights
 
 
 def request_rights(request: HttpRequest) -> UserRights:
@@ -45,16 +45,17 @@ def request_grants(request: HttpRequest, perm: str) -> UnitGrants:
     return request_rights(request).grants(perm)
 
 
-def request_scope_q(request: HttpRequest, *perms: str, unit_ref: str = "") -> Q:
-    """Rows whose unit lies where the request's user holds any of ``perms``."""
+def request_scope(request: HttpRequest, *perms: str) -> UnitGrants:
+    """Where the request's user holds any of ``perms``: their grants merged and pruned."""
     grants = [request_grants(request, perm) for perm in perms]
     if any(g.everywhere for g in grants):
-        return Q()  # not OR-ed: an empty Q() combined with another Q is dropped, not "all"
-    q = Q(pk__in=[])
-    for g in grants:
-        if g.intervals:
-            q |= g.q(unit_ref)
-    return q
+        return UnitGrants(everywhere=True)
+    return UnitGrants(intervals=prune_intervals({interval for g in grants for interval in g.intervals}))
+
+
+def request_scope_q(request: HttpRequest, *perms: str, unit_ref: str = "") -> Q:
+    """Rows whose unit lies where the request's user holds any of ``perms``."""
+    return request_scope(request, *perms).q(unit_ref)
 
 
 def request_may(request: HttpRequest, perm: str, unit: OrgUnit | None = None) -> bool:
