@@ -126,16 +126,27 @@ def test_queue_query_count_does_not_grow(client, tree, people, django_assert_max
 
 
 def test_queue_rows_are_the_ones_djangos_changelist_would_write(client, tree, people):
-    from django.contrib.admin.templatetags.admin_list import results
+    """The page's rows (read as tuples into light rows) are what Django's changelist writes for
+    the submissions themselves, read as model instances: title, unit, topic, date, submitter,
+    warnings and state."""
+    from django.contrib.admin.templatetags.admin_list import items_for_result
 
-    pending(tree.dongda, people.editor, 3, approving_unit=tree.hanoi)
+    topic = Topic.objects.order_by("order").first()
+    made = pending(tree.dongda, people.editor, 2, approving_unit=tree.hanoi, topic=topic)
+    made += pending(tree.vanmieu, people.other_editor, 1, approving_unit=tree.hanoi)
+    Submission.objects.filter(pk=made[0].pk).update(findings=[{"severity": "warn", "code": "x"}])
+    people.editor.first_name, people.editor.last_name = "Lan", "Nguyễn Thị"
+    people.editor.save()
     client.force_login(people.approver)
     response = client.get(reverse(QUEUE))
-    body = response.content.decode()
-    rows = ["<tr>" + "".join(cells) + "</tr>" for cells in results(response.context["cl"])]
+    body, cl = response.content.decode(), response.context["cl"]
+    submissions = Submission.objects.filter(pk__in=[s.pk for s in made]).select_related(
+        "revision", "post__unit", "post__topic", "submitted_by")
+    rows = ["<tr>" + "".join(items_for_result(cl, s, None)) + "</tr>" for s in submissions]
     assert len(rows) == 3
-    assert all(row in body for row in rows)
+    assert all(row in body for row in rows), rows
     assert body.count('<td class="field-post_column">') == 3
+    assert "Nguyễn Thị Lan" in body and topic.name in body
 
 
 def test_queue_rows_hold_hostile_titles_units_and_names_as_text(client, tree, people):
