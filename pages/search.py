@@ -377,8 +377,9 @@ def _exact_then_begun(find, kind: str, groups: list[Group], filters: SearchFilte
                       ) -> list[Candidate]:
     """What ``exact_first`` asks, in two queries: the matches with the last syllable whole,
     then, if too few, those where it begins a longer one."""
-    rows = find(kind, whole(groups), filters, phrase_share=phrase_share)
-    if len(rows) >= CANDIDATES or whole(groups) == groups:
+    exact = whole(groups)
+    rows = find(kind, exact, filters, phrase_share=phrase_share)
+    if len(rows) >= CANDIDATES or exact == groups:
         return rows
     seen = {row[0] for row in rows}
     return rows + [row for row in find(kind, groups, filters, phrase_share=phrase_share) if row[0] not in seen]

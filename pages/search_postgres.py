@@ -40,26 +40,28 @@ def candidates(kind: str, groups: list[Group], filters: SearchFilters, limits: L
         return _fetch(*_statement(kind, groups, filters, limits, phrase_share=phrase_share))
     exact_sql, exact_params = _statement(kind, exact, filters, limits, phrase_share=phrase_share)
     begun_sql, begun_params = _statement(kind, groups, filters, limits, phrase_share=phrase_share)
-    # The second arm's conditions are a one-time filter: it is not run when the first is enough.
     if search_scope(filters) is None:
         # Country-wide the whole phrase is usually found more often than it is ranked: asked
         # first, it is enough alone, and its pairs are looked up whole, not walked as a prefix.
-        sql = f"""WITH e AS MATERIALIZED ({exact_sql})
-            SELECT * FROM e UNION ALL
-            SELECT * FROM ({begun_sql}) b
-            WHERE (SELECT count(*) FROM e) < %s AND b.post_id NOT IN (SELECT post_id FROM e)"""  # noqa: S608 - fixed fragments
-        return _fetch(sql, [*exact_params, *begun_params, limits.candidates])
+        return _then_if((exact_sql, exact_params), (begun_sql, begun_params),
+                        ("(SELECT count(*) FROM f) < %s", [limits.candidates]))
     # Within a unit it is often rarer (11 posts of Hà Nội hold "đại đoàn kết"): the phrases begun
     # hold the whole ones, and only when they fill the candidates with some that are not whole
     # can older whole ones have been left out. The same candidates, one search instead of two.
-    begun_only, begun_only_params = _phrase_match(groups, alias="b")
-    whole_row, whole_params = _phrase_match(exact, alias="b")
-    sql = f"""WITH b AS MATERIALIZED ({begun_sql})
-        SELECT * FROM b UNION ALL
-        SELECT * FROM ({exact_sql}) e
-        WHERE (SELECT count(*) FROM b) >= %s AND EXISTS (SELECT 1 FROM b WHERE {begun_only} AND NOT {whole_row})
-            AND e.post_id NOT IN (SELECT post_id FROM b)"""  # noqa: S608 - fixed fragments
-    return _fetch(sql, [*begun_params, *exact_params, limits.candidates, *begun_only_params, *whole_params])
+    whole_row, whole_params = _phrase_match(exact, alias="f")
+    enough_but_some_begun = f"(SELECT count(*) FROM f) >= %s AND EXISTS (SELECT 1 FROM f WHERE NOT {whole_row})"  # noqa: S608 - fixed fragments
+    return _then_if((begun_sql, begun_params), (exact_sql, exact_params),
+                    (enough_but_some_begun, [limits.candidates, *whole_params]))
+
+
+def _then_if(first: tuple[str, list], then: tuple[str, list], when: tuple[str, list]) -> list[Candidate]:
+    """The rows of the ``first`` statement, and those of ``then`` not among them if ``when``
+    holds of the first's rows (``f``): a one-time filter, so ``then`` is not run otherwise."""
+    sql = f"""WITH f AS MATERIALIZED ({first[0]})
+        SELECT * FROM f UNION ALL
+        SELECT * FROM ({then[0]}) t
+        WHERE {when[0]} AND t.post_id NOT IN (SELECT post_id FROM f)"""  # noqa: S608 - fixed fragments
+    return _fetch(sql, [*first[1], *then[1], *when[1]])
 
 
 def _tsquery(kind: str, groups: list[Group]) -> str:
