@@ -176,9 +176,6 @@ WINDOW = 1000
 PHRASE_WINDOW = 2500
 #: The newest posts of the window looked at first (``_candidates_postgres``).
 SAMPLE = 100
-#: A phrase held by fewer than one in this many of the newest posts holding its syllables is
-#: looked for in the pairs index at once, without the window.
-RARE_PHRASE = 10
 
 
 @dataclass
@@ -200,12 +197,15 @@ class SearchPage:
 
 def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, Rank], bool]:
     """The ids of every candidate that matches, best first, their ranks, and whether the
-    candidates were capped. At most two queries:
+    candidates were capped. At most three queries, on PostgreSQL at most two:
 
     - every syllable (for one syllable: it); if that finds fewer than ``CANDIDATES``, it found
       every phrase match too, and documents with most of the syllables are asked next;
     - else there are more matches than are ranked, and the newest phrase matches are asked
       for: they may be older than the newest matches of every syllable.
+
+    PostgreSQL asks the phrase first and every syllable only when the whole phrases are too
+    few, in one statement (``search_postgres.phrase_then_every``): the same candidates.
     """
     terms = query_terms(text)
     if not terms:
@@ -213,27 +213,34 @@ def ranked_ids(text: str, filters: SearchFilters) -> tuple[list[int], dict[int, 
     find = _candidates_postgres if connection.vendor == "postgresql" else (
         _candidates_fts if connection.vendor == "sqlite" and fts5_available() else _candidates_like)
     asked = plan(terms)
-    rows = find("all", asked.every, filters) if asked.every else find("phrase", asked.phrase, filters)
-    capped = len(rows) >= CANDIDATES
-    more: list[Candidate] = []
-    phrase_asked = bool(capped and asked.every)
-    by = ranker(tuple(terms))
-    if phrase_asked:
-        # How common the phrase is among the newest posts holding its syllables.
-        share = sum(by.holds_phrase(row[2], row[3]) for row in rows) / len(rows)
+    if asked.every is None:
+        rows, phrase_rows = find("phrase", asked.phrase, filters), []
+    elif connection.vendor == "postgresql":
+        phrase_rows, rows = search_postgres.phrase_then_every(asked.phrase, asked.every, filters, _limits())
+    else:
+        rows = find("all", asked.every, filters)
         # The phrase with its last syllable whole first: those matches rank before any where it
         # only begins a longer one, so they alone fill the candidates when there are enough.
-        more = find("phrase", asked.phrase, filters, phrase_share=share, exact_first=True)
-    elif asked.most:
-        more = find("all", asked.most, filters)
-        capped = len(more) >= CANDIDATES
-    ranks = {row[0]: (r, row) for row in more if (r := by.rank(row[2], row[3])) is not None}
-    phrases = phrase_asked and sum(r.tier == PHRASE for r, _row in ranks.values()) >= CANDIDATES
+        phrase_rows = find("phrase", asked.phrase, filters, exact_first=True) if len(rows) >= CANDIDATES else []
+    by = ranker(tuple(terms))
+    ranks: dict[int, tuple[Rank, Candidate]] = {}
+
+    def add(found: list[Candidate]) -> None:
+        for row in found:
+            if row[0] not in ranks and (r := by.rank(row[2], row[3])) is not None:
+                ranks[row[0]] = (r, row)
+
+    add(phrase_rows)
+    # As many whole phrases as are ranked: every one of them comes before any match of the
+    # syllables apart, which need not be ranked (on PostgreSQL, not even asked for).
+    phrases = sum(r.tier == PHRASE for r, _row in ranks.values()) >= CANDIDATES
+    capped = phrases or len(rows) >= CANDIDATES
     if not phrases:
-        # Else as many whole phrases as are ranked were found, and every one of them comes before
-        # any match of the syllables apart: those need not be ranked (half the work for "đoàn kết").
-        ranks.update((row[0], (r, row)) for row in rows
-                     if row[0] not in ranks and (r := by.rank(row[2], row[3])) is not None)
+        add(rows)
+    if not capped and asked.most:
+        most = find("all", asked.most, filters)
+        capped = len(most) >= CANDIDATES
+        add(most)
     # Best first; of equal ranks, newest first. Dates compare as the backend returns them
     # (datetimes, or SQLite's sortable text from the FTS5 path's plain cursor).
     scored = sorted(ranks.values(), key=lambda pair: (pair[1][1], pair[1][0]), reverse=True)
@@ -305,8 +312,8 @@ def _fts_query(kind: str, groups: list[Group]) -> str:
     return " OR ".join(f"({p})" for p in parts)
 
 
-def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None,
-                    exact_first: bool = False) -> list[Candidate]:
+def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, exact_first: bool = False
+                    ) -> list[Candidate]:
     """SQLite FTS5: the matches walked from the FTS index in descending rowid (``post_id``)
     order, each checked against the filters, stopping at the ``CANDIDATES``-th. Driving from
     the date index instead read every post for a rare phrase; driving from the match set and
@@ -314,7 +321,7 @@ def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, p
     So here "newest" is by id, which follows publication closely (a post is published after
     it is written); the order shown is still by rank, then date."""
     if exact_first:
-        return _exact_then_begun(_candidates_fts, kind, groups, filters, phrase_share)
+        return _exact_then_begun(_candidates_fts, kind, groups, filters)
     ops = connection.ops
     where, params = [], [_fts_query(kind, groups), ops.adapt_datetimefield_value(timezone.now())]
     unit = search_scope(filters)
@@ -343,12 +350,12 @@ def _candidates_fts(kind: str, groups: list[Group], filters: SearchFilters, *, p
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None,
-                     exact_first: bool = False) -> list[Candidate]:
+def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, exact_first: bool = False
+                     ) -> list[Candidate]:
     """No FTS5: the keys are syllables one space apart (``index_key``), so " da " is the
     syllable "da" and " da" any syllable beginning with it."""
     if exact_first:
-        return _exact_then_begun(_candidates_like, kind, groups, filters, phrase_share)
+        return _exact_then_begun(_candidates_like, kind, groups, filters)
     qs = _filtered_entries(filters).annotate(
         t=Concat(Value(" "), "title_key", Value(" "), output_field=TextField()),
         b=Concat(Value(" "), "body_key", Value(" "), output_field=TextField()),
@@ -367,22 +374,24 @@ def _candidates_like(kind: str, groups: list[Group], filters: SearchFilters, *, 
     return _newest(qs.filter(match))
 
 
-def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters, *, phrase_share: float | None = None,
-                         exact_first: bool = False) -> list[Candidate]:
-    limits = search_postgres.Limits(CANDIDATES, WINDOW, PHRASE_WINDOW, SAMPLE, RARE_PHRASE)
-    return search_postgres.candidates(kind, groups, filters, limits, phrase_share=phrase_share, exact_first=exact_first)
+def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
+    return search_postgres.candidates(kind, groups, filters, _limits())
 
 
-def _exact_then_begun(find, kind: str, groups: list[Group], filters: SearchFilters, phrase_share: float | None
-                      ) -> list[Candidate]:
+def _limits() -> search_postgres.Limits:
+    # Read at each call, so that tests can narrow them.
+    return search_postgres.Limits(CANDIDATES, WINDOW, PHRASE_WINDOW, SAMPLE)
+
+
+def _exact_then_begun(find, kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:
     """What ``exact_first`` asks, in two queries: the matches with the last syllable whole,
     then, if too few, those where it begins a longer one."""
     exact = whole(groups)
-    rows = find(kind, exact, filters, phrase_share=phrase_share)
+    rows = find(kind, exact, filters)
     if len(rows) >= CANDIDATES or exact == groups:
         return rows
     seen = {row[0] for row in rows}
-    return rows + [row for row in find(kind, groups, filters, phrase_share=phrase_share) if row[0] not in seen]
+    return rows + [row for row in find(kind, groups, filters) if row[0] not in seen]
 
 
 def public_posts(*, with_body: bool = False, now: datetime.datetime | None = None) -> QuerySet[Post]:

@@ -6,6 +6,7 @@ limits (``Limits``), read at each call so that tests can narrow them."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -19,27 +20,48 @@ from .search_rank import Group
 
 
 class Limits(NamedTuple):
-    """``pages.search``'s ``CANDIDATES``, ``WINDOW``, ``PHRASE_WINDOW``, ``SAMPLE`` and
-    ``RARE_PHRASE``."""
+    """``pages.search``'s ``CANDIDATES``, ``WINDOW``, ``PHRASE_WINDOW`` and ``SAMPLE``."""
 
     candidates: int
     window: int
     phrase_window: int
     sample: int
-    rare_phrase: int
 
 
-def candidates(kind: str, groups: list[Group], filters: SearchFilters, limits: Limits, *,
-               phrase_share: float | None = None, exact_first: bool = False) -> list[Candidate]:
-    """PostgreSQL, one statement (``_statement``). With ``exact_first``, the candidates are the
-    newest phrases with their last syllable whole and, when those are fewer than
-    ``limits.candidates``, the newest where it begins a longer one too: found in one statement,
-    in the order cheaper for the scope."""
+def candidates(kind: str, groups: list[Group], filters: SearchFilters, limits: Limits) -> list[Candidate]:
+    """PostgreSQL, one statement (``_statement``): the newest ``limits.candidates`` matches."""
+    return _fetch(*_with_sample(_statement(kind, groups, filters, limits), filters, limits))
+
+
+def phrase_then_every(phrase: list[Group], every: list[Group], filters: SearchFilters, limits: Limits
+                      ) -> tuple[list[Candidate], list[Candidate]]:
+    """The newest phrase matches (``_phrases``) and, only when fewer than ``limits.candidates``
+    of them hold the phrase whole, the newest matches of every syllable: in one statement.
+
+    Asked in this order, a phrase common enough to fill the candidates ("đoàn kết", "đại đoàn
+    kết" on the Front's pages) costs one search, not two: every post with the whole phrase ranks
+    before any with the syllables apart, so those are not needed. Otherwise the second holds
+    every phrase match the first found, and more (rows of both may repeat)."""
+    phrase_sql, phrase_params = _phrases(phrase, filters, limits)
+    every_sql, every_params = _statement("all", every, filters, limits)
+    whole_row, whole_params = _phrase_match(whole(phrase), alias="p")
+    sql = f"""WITH p AS MATERIALIZED ({phrase_sql})
+        SELECT p.*, true FROM p UNION ALL
+        SELECT e.*, false FROM ({every_sql}) e
+        WHERE (SELECT count(*) FROM p WHERE {whole_row}) < %s"""  # noqa: S608 - fixed fragments
+    rows = _fetch(*_with_sample((sql, [*phrase_params, *every_params, *whole_params, limits.candidates]), filters, limits))
+    return [row[:4] for row in rows if row[4]], [row[:4] for row in rows if not row[4]]
+
+
+def _phrases(groups: list[Group], filters: SearchFilters, limits: Limits) -> tuple[str, list]:
+    """The newest phrases with their last syllable whole and, when those are fewer than
+    ``limits.candidates``, the newest where it begins a longer one too: one statement, in the
+    order cheaper for the scope."""
     exact = whole(groups)
-    if not exact_first or exact == groups:
-        return _fetch(*_statement(kind, groups, filters, limits, phrase_share=phrase_share))
-    exact_sql, exact_params = _statement(kind, exact, filters, limits, phrase_share=phrase_share)
-    begun_sql, begun_params = _statement(kind, groups, filters, limits, phrase_share=phrase_share)
+    begun_sql, begun_params = _statement("phrase", groups, filters, limits)
+    if exact == groups:
+        return begun_sql, begun_params
+    exact_sql, exact_params = _statement("phrase", exact, filters, limits)
     if search_scope(filters) is None:
         # Country-wide the whole phrase is usually found more often than it is ranked: asked
         # first, it is enough alone, and its pairs are looked up whole, not walked as a prefix.
@@ -54,14 +76,14 @@ def candidates(kind: str, groups: list[Group], filters: SearchFilters, limits: L
                     (enough_but_some_begun, [limits.candidates, *whole_params]))
 
 
-def _then_if(first: tuple[str, list], then: tuple[str, list], when: tuple[str, list]) -> list[Candidate]:
+def _then_if(first: tuple[str, list], then: tuple[str, list], when: tuple[str, list]) -> tuple[str, list]:
     """The rows of the ``first`` statement, and those of ``then`` not among them if ``when``
     holds of the first's rows (``f``): a one-time filter, so ``then`` is not run otherwise."""
     sql = f"""WITH f AS MATERIALIZED ({first[0]})
         SELECT * FROM f UNION ALL
         SELECT * FROM ({then[0]}) t
         WHERE {when[0]} AND t.post_id NOT IN (SELECT post_id FROM f)"""  # noqa: S608 - fixed fragments
-    return _fetch(sql, [*first[1], *then[1], *when[1]])
+    return sql, [*first[1], *then[1], *when[1]]
 
 
 def _tsquery(kind: str, groups: list[Group]) -> str:
@@ -81,8 +103,7 @@ def _pairs_tsquery(groups: list[Group]) -> str:
     return " | ".join(f"({p})" for p in parts)
 
 
-def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: Limits, *,
-               phrase_share: float | None = None) -> tuple[str, list]:
+def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: Limits) -> tuple[str, list]:
     """PostgreSQL, one statement: the newest ``limits.candidates`` matches of the tsquery, from
     whichever of two paths is cheap for this query, decided inside the statement:
 
@@ -94,13 +115,12 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
       estimate for a prefix term is a fixed 2 %, so it cannot be trusted to choose between
       these two itself; the second arm runs only when the first says so (a one-time filter).
 
-    A phrase of common syllables (their every-match filled the candidates already, and
-    ``phrase_share`` says how many of those hold the phrase) would
-    have the GIN arm check the positions of nearly every post (99,000 of 100,000 hold "đại",
-    "đoàn" and "kết": 150 ms country-wide). Its GIN arm asks the pairs index (migration 0012) for the
-    posts where the syllables are neighbours: for two syllables the pair is the phrase (and
-    their window is longer: "đoàn kết", in 13 % of posts, fills it, where the GIN arm would read
-    13,000 rows); a longer phrase is then checked on the positions of those posts only.
+    A phrase would have the document's GIN arm check the positions of every post holding its
+    syllables (99,000 of 100,000 hold "đại", "đoàn" and "kết": 150 ms country-wide). Its GIN arm
+    asks the pairs index (migration 0012) for the posts where the syllables are neighbours: for
+    two syllables the pair is the phrase (and their window is longer: "đoàn kết", in 13 % of
+    posts, fills it, where the GIN arm would read 13,000 rows); a longer phrase is then checked
+    on the keys of those posts only.
     """
     window_size, gin_match, pairs = limits.window, "s.document @@ (SELECT q FROM q)", []
     # A row's match, checked on the row: a phrase as the ranker checks it, a string search in its
@@ -108,7 +128,7 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
     row_match, row_params = "s.document @@ (SELECT q FROM q)", []
     if kind == "phrase":
         row_match, row_params = _phrase_match(groups)
-    by_pairs = kind == "phrase" and phrase_share is not None and all(len(terms) > 1 for terms, _prefix in groups)
+    by_pairs = kind == "phrase" and all(len(terms) > 1 for terms, _prefix in groups)
     if by_pairs:
         gin_match, pairs = "array_to_tsvector(string_to_array(s.pair_key, ' ')) @@ %s::tsquery", [_pairs_tsquery(groups)]
         if all(len(terms) == 2 for terms, _prefix in groups):
@@ -127,23 +147,11 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
     if end:
         extra += " AND s.published_at < %s"
         extra_params.append(end)
+    window, window_params = _window(unit, now)
     if unit is None:
-        window = """SELECT p.id, p.published_at FROM pages_post p
-            WHERE p.live_revision_id IS NOT NULL AND p.published_at <= %s
-            ORDER BY p.published_at DESC, p.id DESC LIMIT %s"""
-        def window_params(size: int) -> list:
-            return [now, size]
         scope, scope_params = "", []
         whole_scope, whole_params = "false", []  # the whole country is never within one window
     else:
-        window = """SELECT t.id, t.published_at FROM orgunits_orgunit u CROSS JOIN LATERAL (
-                SELECT p.id, p.published_at FROM pages_post p
-                WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
-                ORDER BY p.published_at DESC, p.id DESC LIMIT %s) t
-            WHERE u.tree_id = %s AND u.lft >= %s AND u.lft <= %s
-            ORDER BY t.published_at DESC, t.id DESC LIMIT %s"""
-        def window_params(size: int) -> list:
-            return [now, size, unit.tree_id, unit.lft, unit.rght, size]
         # ``= ANY(ARRAY(…))``: a list of ids, so the unit index and the GIN index meet in one
         # BitmapAnd and only the subtree's matching rows are read (an ``IN (SELECT …)`` becomes
         # a hash join that rechecks every match of the country on the heap: 0.13 s for a
@@ -170,26 +178,17 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
                 JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
                 WHERE s.published_at <= %s AND {row_match}"""  # noqa: S608 - fixed fragments
         gin_params = [*pairs, *scope_params, *extra_params, now, *row_params]
-    if by_pairs and phrase_share * limits.rare_phrase < 1:
-        # The phrase is rare among the newest posts holding its syllables: the window would be
-        # walked to its end for a few matches (5 ms, and counted once more in a province).
-        sql = f"""WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q)
-            SELECT post_id, published_at, title_key, body_key FROM (
-                {gin}
-                ORDER BY s.published_at DESC, s.post_id DESC LIMIT %s) g"""  # noqa: S608 - fixed fragments
-        return sql, [query, *gin_params, limits.candidates]
     # The window is walked in order and each of its rows looked up by primary key (the LATERAL
     # with OFFSET 0 cannot be flattened into a join the planner might turn into a GIN scan of
     # every match): the walk stops at the last candidate. Its newest ``limits.sample`` posts are
     # looked at first: if they hold fewer than half the share of matches the window needs,
     # it would be walked to its end in vain (6.6 ms for a name no post holds), and the GIN
     # arm answers at once. Skipped, the walk says nothing about the scope: "enough" is false.
+    # Those posts are read once for every statement of a search (``sampled``, ``_with_sample``).
     sample_needed = math.ceil(limits.sample * limits.candidates / window_size / 2)
     sql = f"""
         WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q),
-        sample AS MATERIALIZED (
-            SELECT count(*) >= %s AS likely FROM ({window}) w CROSS JOIN LATERAL (
-                SELECT 1 FROM pages_postsearch s WHERE s.post_id = w.id AND {row_match}{extra} OFFSET 0) m),
+        sample AS MATERIALIZED (SELECT count(*) >= %s AS likely FROM sampled s WHERE {row_match}{extra}),
         probe AS MATERIALIZED (
             SELECT m.post_id, m.published_at, m.title_key, m.body_key FROM ({window}) w
             CROSS JOIN LATERAL (
@@ -210,10 +209,37 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
         )
         SELECT post_id, published_at, title_key, body_key FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
     return sql, [
-        query, sample_needed, *window_params(limits.sample), *row_params, *extra_params,
+        query, sample_needed, *row_params, *extra_params,
         *window_params(window_size), *row_params, *extra_params, limits.candidates, limits.candidates, *whole_params,
         *gin_params, limits.candidates,
     ]
+
+
+def _window(unit, now) -> tuple[str, Callable[[int], list]]:
+    """The newest live posts of the scope (the whole country, or ``unit``'s subtree per unit as
+    ``subtree_posts``), as a statement and its parameters for a number of posts."""
+    if unit is None:
+        return """SELECT p.id, p.published_at FROM pages_post p
+            WHERE p.live_revision_id IS NOT NULL AND p.published_at <= %s
+            ORDER BY p.published_at DESC, p.id DESC LIMIT %s""", lambda size: [now, size]
+    return """SELECT t.id, t.published_at FROM orgunits_orgunit u CROSS JOIN LATERAL (
+            SELECT p.id, p.published_at FROM pages_post p
+            WHERE p.unit_id = u.id AND p.live_revision_id IS NOT NULL AND p.published_at <= %s
+            ORDER BY p.published_at DESC, p.id DESC LIMIT %s) t
+        WHERE u.tree_id = %s AND u.lft >= %s AND u.lft <= %s
+        ORDER BY t.published_at DESC, t.id DESC LIMIT %s""", lambda size: [now, size, unit.tree_id, unit.lft, unit.rght, size]
+
+
+def _with_sample(statement: tuple[str, list], filters: SearchFilters, limits: Limits) -> tuple[str, list]:
+    """``statement`` with the ``sampled`` rows its samples count: the index rows of the scope's
+    newest ``limits.sample`` posts, read once however many statements it joins (three for a
+    search of two syllables: 1 ms each)."""
+    window, window_params = _window(search_scope(filters), timezone.now())
+    sql = f"""WITH sampled AS MATERIALIZED (
+            SELECT s.* FROM ({window}) w
+            CROSS JOIN LATERAL (SELECT s.* FROM pages_postsearch s WHERE s.post_id = w.id OFFSET 0) s)
+        SELECT * FROM ({statement[0]}) found"""  # noqa: S608 - fixed fragments
+    return sql, [*window_params(limits.sample), *statement[1]]
 
 
 def _phrase_match(groups: list[Group], alias: str = "s") -> tuple[str, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -272,6 +273,22 @@ def test_older_whole_phrases_come_before_newer_ones_whose_last_syllable_only_beg
         assert found == whole, (filters, titles(found))
 
 
+def test_phrases_only_begun_do_not_stand_in_for_whole_ones(pages, monkeypatch):
+    """One whole "mặt trận", and more posts beginning it ("mặt tranh") than are ranked: the
+    phrases found fill the candidates, but not with whole ones, so the newest posts holding
+    the syllables apart are still asked for, and rank between the two."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "PHRASE_WINDOW", 2)
+    whole = live(pages["hanoi"], "Ủy ban Mặt trận họp phiên thường kỳ", days_ago=30)
+    begun = [live(pages["dongda"], f"Ủy ban trưng bày mặt tranh cổ động {i}", days_ago=3 - i) for i in range(3)]
+    apart = live(pages["hanoi"], "Trận đấu trên mặt sân mới", days_ago=0)
+    for filters in (SearchFilters(), SearchFilters(unit=pages["hanoi"].unit)):
+        ids, ranks, _capped = search.ranked_ids("mat tran", filters)
+        assert ids == [whole.pk, apart.pk, begun[-1].pk], filters
+        assert [ranks[pk].tier for pk in ids] == [search_rank.PHRASE, search_rank.ALL, search_rank.PHRASE_PREFIX]
+
+
 @pytest.mark.parametrize("query", ["đoàn kết", "dai doan ket", "dai doan k"])
 def test_a_phrase_scheduled_for_later_is_not_found_before_its_time(pages, monkeypatch, query):
     """The phrase paths (window, pairs index, the rare phrase's) check the publication time
@@ -290,6 +307,35 @@ def test_a_phrase_scheduled_for_later_is_not_found_before_its_time(pages, monkey
         assert later not in found, filters
         ids, _ranks, _capped = search.ranked_ids(query, filters)
         assert later.pk not in ids, filters  # not counted either: the page's own check hides it
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_whole_phrases_that_fill_the_candidates_are_all_that_is_asked(pages, monkeypatch, django_assert_num_queries,
+                                                                      scoped):
+    """More whole phrases than are ranked: they are the candidates, newest first, before newer
+    posts holding the syllables apart, and counted as capped. On
+    PostgreSQL the phrase is asked first, and every syllable is not asked at all (one
+    statement); with more ranked than there are whole phrases, the syllables apart are asked and ranked after them."""
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "WINDOW", 2)
+    monkeypatch.setattr(search, "PHRASE_WINDOW", 2)
+    # Newest first, created oldest first (SQLite's FTS5 path takes the newest by id).
+    phrases = [live(pages["hanoi"], f"Ngày hội đoàn kết khu dân cư {i}", days_ago=10 + i) for i in reversed(range(4))][::-1]
+    apart = [live(pages["dongda"], f"Đoàn viên tổng kết năm {i}", days_ago=i) for i in reversed(range(3))][::-1]
+    filters = SearchFilters(unit=pages["hanoi"].unit) if scoped else SearchFilters()
+    # SQLite: every syllable, then the phrase (FTS5: with its last syllable whole, enough alone).
+    statements = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(statements):
+        ids, ranks, capped = search.ranked_ids("doan ket", filters)
+    assert ids == [p.pk for p in phrases[:3]]
+    assert capped
+    assert {r.tier for r in ranks.values()} == {search_rank.PHRASE}
+    monkeypatch.setattr(search, "CANDIDATES", 5)
+    ids, ranks, capped = search.ranked_ids("doan ket", filters)
+    # Four whole phrases, then the newest with the syllables apart.
+    assert ids == [*(p.pk for p in phrases), apart[0].pk]
+    assert ranks[apart[0].pk].tier == search_rank.ALL
+    assert capped  # seven posts hold the syllables, five are ranked
 
 
 def test_the_pairs_backfill_cleans_old_keys_and_fills_every_row(pages):
