@@ -494,7 +494,8 @@ class PostSearch(models.Model):
     body B) with a GIN index is added by migration 0005; on SQLite with FTS5 an external-content
     FTS5 table kept in step by triggers, by 0010. The model declares neither; an SQLite without
     FTS5 searches the keys with ``LIKE``. ``pair_key`` holds the keys' neighbouring syllables
-    (``index_pairs``), indexed on PostgreSQL by 0012 for phrases of common words.
+    (``index_pairs``) and the week of ``published_at`` (``week_token``, since 0013), indexed on
+    PostgreSQL by 0012 for phrases of common words.
     """
 
     post = models.OneToOneField(Post, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")

@@ -45,7 +45,7 @@ from .search_rank import (
     Rank,
     highlight,
     index_key,
-    index_pairs,
+    index_pair_key,
     plan,
     query_terms,
     rank,
@@ -94,16 +94,17 @@ def index_live_post(post: Post) -> None:
     entry, _ = PostSearch.objects.update_or_create(
         post_id=post_id,
         defaults={"unit_id": row.unit_id, "topic_id": rev.topic_id, "published_at": row.published_at,
-                  **entry_keys(rev.title, rev.summary, rev.body)},
+                  **entry_keys(rev.title, rev.summary, rev.body, row.published_at)},
     )
     names = (rev.content or {}).get("tags", [])
     entry.tags.set(Tag.objects.filter(name__in=names) if names else [])
 
 
-def entry_keys(title: str, summary: str, body: str) -> dict[str, str]:
-    """An index row's keys for a post's title, summary and body (sanitised HTML)."""
+def entry_keys(title: str, summary: str, body: str, published_at: datetime.datetime) -> dict[str, str]:
+    """An index row's keys for a post's title, summary and body (sanitised HTML), published
+    at ``published_at``."""
     title_key, body_key = index_key(title), index_key(f"{summary} {html_to_text(body)}")
-    return {"title_key": title_key, "body_key": body_key, "pair_key": index_pairs(title_key, body_key)}
+    return {"title_key": title_key, "body_key": body_key, "pair_key": index_pair_key(title_key, body_key, published_at)}
 
 
 def _keys_from_working_copy(post: Post) -> tuple[str, str]:
@@ -140,7 +141,7 @@ def index_live_posts(posts: list[Post]) -> None:
         entries.append(PostSearch(
             post_id=post.pk, unit_id=post.unit_id, topic_id=post.live_revision.topic_id,
             published_at=post.published_at, title_key=title_key, body_key=body_key,
-            pair_key=index_pairs(title_key, body_key),
+            pair_key=index_pair_key(title_key, body_key, post.published_at),
         ))
     PostSearch.objects.bulk_create(entries)
     names = {p.pk: (p.live_revision.content or {}).get("tags", []) for p in posts}
@@ -176,6 +177,9 @@ WINDOW = 1000
 PHRASE_WINDOW = 2500
 #: The newest posts of the window looked at first (``_candidates_postgres``).
 SAMPLE = 100
+#: A whole phrase country-wide is looked for in the pairs index a week at a time, the newest
+#: this many weeks (``search_postgres``), before the whole index is asked.
+WEEKS = 26
 
 
 @dataclass
@@ -380,7 +384,7 @@ def _candidates_postgres(kind: str, groups: list[Group], filters: SearchFilters)
 
 def _limits() -> search_postgres.Limits:
     # Read at each call, so that tests can narrow them.
-    return search_postgres.Limits(CANDIDATES, WINDOW, PHRASE_WINDOW, SAMPLE)
+    return search_postgres.Limits(CANDIDATES, WINDOW, PHRASE_WINDOW, SAMPLE, WEEKS)
 
 
 def _exact_then_begun(find, kind: str, groups: list[Group], filters: SearchFilters) -> list[Candidate]:

@@ -17,6 +17,7 @@ the ``LIKE`` fallback answer in the same order.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass
@@ -56,6 +57,30 @@ def index_pairs(*keys: str) -> str:
         syllables = _TERM_RE.findall(key or "")
         pairs.update(f"{a}_{b}" for a, b in pairwise(syllables))
     return " ".join(sorted(pairs))
+
+
+#: Seconds in a week: the phrase index's rows carry the week they were published in
+#: (``week_token``), counted from the Unix epoch.
+WEEK = 604_800
+
+
+def week_number(moment: datetime.datetime) -> int:
+    """The week since the Unix epoch that ``moment`` (aware) falls in."""
+    return int(moment.timestamp()) // WEEK
+
+
+def week_token(moment: datetime.datetime) -> str:
+    """The lexeme of ``moment``'s week in the pairs index, ``"w2920"``: a phrase's pairs and a
+    week's token meet in the GIN index, so the newest posts holding a common phrase are found
+    a week at a time, newest first, without reading every older post that holds it. It holds
+    no "_", so no pair can be read as one."""
+    return f"w{week_number(moment)}"
+
+
+def index_pair_key(title_key: str, body_key: str, published_at: datetime.datetime) -> str:
+    """A row's ``pair_key``: its pairs (``index_pairs``) and its week (``week_token``)."""
+    pairs = index_pairs(title_key, body_key)
+    return f"{pairs} {week_token(published_at)}" if pairs else week_token(published_at)
 
 
 def most_needed(count: int) -> int:

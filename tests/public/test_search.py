@@ -13,7 +13,7 @@ from pages import search, search_rank
 from pages.models import PostSearch
 from pages.search import SearchFilters, search_posts, search_units, snippet
 
-from .conftest import live
+from .conftest import live, make_post, publish_post
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,8 @@ def test_the_phrase_index_is_on_postgres_and_sqlites_fts_is_kept_in_step(posts, 
                 "pages_postsearch_fts_ai", "pages_postsearch_fts_ad", "pages_postsearch_fts_au"}
     post = live(pages["hanoi"], "Tin ven hồ Gươm", summary="", body="<p>Sáng nay.</p>")
     # Each field's neighbours, not the title's last syllable with the body's first.
-    assert PostSearch.objects.get(post=post).pair_key == "ho_guom sang_nay tin_ven ven_ho"
+    week = search_rank.week_token(post.published_at)
+    assert PostSearch.objects.get(post=post).pair_key == f"ho_guom sang_nay tin_ven ven_ho {week}"
     assert titles(search_posts("ho guom", SearchFilters())) == ["Tin ven hồ Gươm"]
 
 
@@ -359,3 +360,66 @@ def test_the_pairs_backfill_cleans_old_keys_and_fills_every_row(pages):
     assert rows[clean.pk].title_key == "ngay hoi dai doan ket"
     assert rows[clean.pk].pair_key == "dai_doan dan_cu doan_ket hoi_dai khu_dan ngay_hoi"
     assert titles(search_posts("tin cu dong da", SearchFilters())) == ["Tin cũ"]
+
+
+def test_the_week_token_follows_the_publication_time_and_the_backfill_writes_it_as_python_does(pages):
+    """A row's ``pair_key`` ends with the week of its publication (``week_token``), also when
+    that time moves; migration 0013 writes the same token in SQL for the rows already there,
+    on either database (weeks since the epoch: a Thursday, 00:00 UTC)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    post = live(pages["hanoi"], "Ngày hội Đại đoàn kết", summary="", body="")
+    entry = PostSearch.objects.get(post=post)
+    assert entry.pair_key.split()[-1] == search_rank.week_token(post.published_at)
+    # A Wednesday evening and the Thursday that begins the next week, in UTC.
+    wednesday = datetime.datetime(2026, 11, 25, 23, 59, 59, 999999, tzinfo=datetime.UTC)
+    assert search_rank.week_token(wednesday) == "w2968"
+    assert search_rank.week_token(wednesday + datetime.timedelta(microseconds=1)) == "w2969"
+    post.published_at = wednesday
+    post.save(update_fields=["published_at"])
+    assert PostSearch.objects.get(post=post).pair_key == "dai_doan doan_ket hoi_dai ngay_hoi w2968"
+    others = [live(pages["dongda"], f"Tin số {i}", summary="", body="", days_ago=400 * i) for i in range(3)]
+    expected = dict(PostSearch.objects.values_list("post_id", "pair_key"))
+    PostSearch.objects.update(pair_key="")
+    PostSearch.objects.filter(post=post).update(pair_key="dai_doan doan_ket hoi_dai ngay_hoi")
+    for other in others:
+        PostSearch.objects.filter(post=other).update(pair_key=f"so_{other.pk}")
+        expected[other.pk] = f"so_{other.pk} {search_rank.week_token(other.published_at)}"
+    migration = importlib.import_module("pages.migrations.0013_postsearch_week_token")
+    migration.add_week_tokens(apps, SimpleNamespace(connection=connection))
+    assert dict(PostSearch.objects.values_list("post_id", "pair_key")) == expected
+    if connection.vendor == "postgresql":
+        migration.drop_week_tokens(apps, SimpleNamespace(connection=connection))
+        assert PostSearch.objects.get(post=post).pair_key == "dai_doan doan_ket hoi_dai ngay_hoi"
+
+
+@pytest.mark.parametrize("weeks", [1, 3, 26])
+@pytest.mark.parametrize("query", ["đoàn kết", "dai doan ket"])
+def test_a_whole_phrase_walked_a_week_at_a_time_finds_the_newest(pages, monkeypatch, weeks, query):
+    """Country-wide, a whole phrase whose newest posts hold it often enough is looked for a week
+    at a time, newest first, through the newest ``WEEKS``: the newest matches across weeks,
+    in order, and past those weeks the whole index, with the same answer; a post scheduled
+    for later this week is not among them, nor one taken off the site."""
+    monkeypatch.setattr(search, "CANDIDATES", 4)
+    monkeypatch.setattr(search, "SAMPLE", 3)
+    monkeypatch.setattr(search, "WEEKS", weeks)
+    # Three a week for four weeks, newest first: days 0, 2, 4, then 7, 9, 11, ...; created
+    # oldest first (SQLite's FTS5 path takes the newest by id).
+    phrases = [live(pages["hanoi" if i % 2 else "dongda"], f"Ngày hội đại đoàn kết số {i}",
+                    days_ago=7 * (i // 3) + 2 * (i % 3)) for i in reversed(range(12))][::-1]
+    # Later this week (halfway to its end): in the week walked first, and not yet public.
+    now = timezone.now()
+    week_ends = (search_rank.week_number(now) + 1) * search_rank.WEEK
+    later = now + datetime.timedelta(seconds=(week_ends - now.timestamp()) / 2)
+    scheduled = publish_post(make_post(pages["vanmieu"], "Ngày hội đại đoàn kết sắp tới"), at=later)
+    assert PostSearch.objects.get(post=scheduled).pair_key.endswith(search_rank.week_token(now))
+    withdrawn = phrases[1]
+    Post = type(withdrawn)
+    Post.objects.filter(pk=withdrawn.pk).update(live_revision=None)  # the index row left behind
+    ids, ranks, capped = search.ranked_ids(query, SearchFilters())
+    assert ids == [p.pk for p in phrases if p != withdrawn][:4]
+    assert capped
+    assert {r.tier for r in ranks.values()} == {search_rank.PHRASE}

@@ -171,6 +171,6 @@ class Command(BaseCommand):
             )
         PostSearch.objects.bulk_create([
             PostSearch(post_id=r.pk, unit_id=r.unit_id, topic_id=r.topic_id, published_at=r.published_at,
-                       **entry_keys(title, summary, body))
+                       **entry_keys(title, summary, body, r.published_at))
             for r, (title, summary, body) in zip(rows, texts, strict=True)
         ], batch_size=BATCH)
