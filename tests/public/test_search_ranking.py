@@ -201,6 +201,25 @@ def test_snippet_centres_on_the_phrase_and_escapes():
     assert "&lt;b&gt;" in html and "<b>" not in html
 
 
+def test_a_snippet_marks_as_the_whole_text_says_though_it_searches_only_its_excerpt():
+    """Only the excerpt is searched for marks, but what to mark is decided on the whole text:
+    the phrase far from the excerpt's syllables marks the phrase alone; a last syllable found
+    whole only outside the excerpt keeps the words it begins inside unmarked."""
+    filler = "Nhân dân tham gia ngày hội. " * 40
+    text = f"Đông đảo người dân đã dự. {filler}Hội nghị quận Đống Đa. {filler}Đông đảo, đã xong."
+    html = snippet(text, ["dong", "da"])
+    assert html.count("<mark>") == 2 and "<mark>Đống</mark> <mark>Đa</mark>" in html
+    assert "Đông đảo" not in html  # the excerpt is the phrase's, not the first syllables'
+    apart = f"Đông vui ở Đàng Ngoài, {filler}đa dạng."
+    # "đa" is whole at the very end only: nothing "da" begins is marked in the excerpt.
+    assert snippet(apart, ["dong", "da"]).startswith("<mark>Đông</mark> vui ở Đàng Ngoài, ")
+    assert snippet(f"Đông vui ở Đàng Ngoài, {filler}", ["dong", "da"]).startswith(
+        "<mark>Đông</mark> vui ở <mark>Đàng</mark> Ngoài, ")
+    begun = f"{filler}đông vui ở Đàng Ngoài, {filler}Đống Đa."
+    assert snippet(begun, ["dong", "da"]).startswith("… ")
+    assert "<mark>Đống</mark> <mark>Đa</mark>" in snippet(begun, ["dong", "da"])
+
+
 # --- the page ----------------------------------------------------------------------------------
 
 
