@@ -1,6 +1,6 @@
 """PostgreSQL's finder of search candidates: hand-written statements over the ``document``
-tsvector, its GIN index and the pairs index (``pages`` 0012), each deciding inside itself
-between a bounded walk of the newest posts and the indexes. ``pages.search`` calls it with its
+tsvector, its GIN index and the pairs index (``pages`` 0012, with the weeks of 0013), each
+deciding inside itself between a bounded walk of the newest posts (or weeks) and the indexes. ``pages.search`` calls it with its
 limits (``Limits``), read at each call so that tests can narrow them."""
 
 from __future__ import annotations
