@@ -21,7 +21,7 @@ import datetime
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import combinations, pairwise
 
 from django.utils.html import escape
@@ -165,10 +165,6 @@ class _Ranker:
                 return Rank(ALL_PREFIX if len(found) == n else MOST_PREFIX, n - len(found), field, _spread(found))
         return None
 
-    def holds_phrase(self, title_key: str, body_key: str) -> bool:
-        """Whether the keys hold the query in sequence (its last syllable whole or begun)."""
-        return self.phrase_prefix in f" {title_key}  {body_key} "
-
     def rank(self, title_key: str, body_key: str) -> Rank | None:
         """The rank of a document by its keys, ``index_key`` text (migration 0012 rewrote the
         rows an early backfill had written with punctuation)."""
@@ -200,21 +196,23 @@ def _one_char_key(code: int) -> str:
     return strip_marks(ch).lower()[:1] or ch
 
 
-#: Every character that can become a letter or digit of a key: Latin with its marks (Vietnamese
-#: is in Latin Extended Additional), the combining marks, letter-like symbols (the Kelvin sign
-#: is a "K"). The rest keep themselves: neither way are they [a-z0-9]. A plain dict, built once:
-#: ``str.translate`` reads one twice as fast as a dict filled on first sight (23 against 40 µs
-#: for 1,000 characters).
-_ONE_CHAR_KEYS = {code: _one_char_key(code) for block in (
-    range(0x0000, 0x0250), range(0x0300, 0x0370), range(0x1E00, 0x1F00), range(0x2100, 0x2150),
-    range(0x2C60, 0x2C80), range(0xA720, 0xA800), range(0xAB30, 0xAB70), range(0xFF00, 0xFF70),
-) for code in block}
+@cache
+def _one_char_keys() -> dict[int, str]:
+    """Every character that can become a letter or digit of a key: Latin with its marks
+    (Vietnamese is in Latin Extended Additional), the combining marks, letter-like symbols (the
+    Kelvin sign is a "K"). The rest keep themselves: neither way are they [a-z0-9]. A plain
+    dict, built at the first search of a process: ``str.translate`` reads one twice as fast as
+    a dict filled on first sight (23 against 40 µs for 1,000 characters)."""
+    return {code: _one_char_key(code) for block in (
+        range(0x0000, 0x0250), range(0x0300, 0x0370), range(0x1E00, 0x1F00), range(0x2100, 0x2150),
+        range(0x2C60, 0x2C80), range(0xA720, 0xA800), range(0xAB30, 0xAB70), range(0xFF00, 0xFF70),
+    ) for code in block}
 
 
 def _mark_map(text: str) -> str:
     """A per-character key of ``text`` (same length): lowercase and without marks, so
     positions found in it are positions in ``text``."""
-    return text.translate(_ONE_CHAR_KEYS)
+    return text.translate(_one_char_keys())
 
 
 class _Marks:
@@ -231,36 +229,36 @@ class _Marks:
         self.exact = [re.compile(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])") for t in terms]
         self.begun_last = re.compile(rf"(?<![a-z0-9]){last}[a-z0-9]*")
 
-    def spans(self, key: str, prefix: bool, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-        """``_spans`` of ``key``, only those starting from ``start`` to before ``end``: the
-        patterns are searched there alone, but whether the phrase or a syllable is anywhere in
-        the key is read from all of it, so the marks are those of the whole text."""
-        end = len(key) if end is None else end
-        tails = [self.phrase_whole] + ([self.phrase_begun] if prefix else [])
-        for pattern in tails:
+    def patterns(self, key: str, prefix: bool) -> tuple[list[re.Pattern], bool]:
+        """What marks ``key``, decided on all of it: the phrase (its last syllable whole, else,
+        with ``prefix``, begun), and then whether its syllables are the groups; else each
+        syllable, the last as the syllable it begins only where it is nowhere whole."""
+        for pattern in [self.phrase_whole] + ([self.phrase_begun] if prefix else []):
             if pattern.search(key):
-                return sorted({m.span(g) for m in _between(pattern, key, start, end) for g in range(1, self.groups + 1)})
-        spans = set()
-        for i, pattern in enumerate(self.exact):
-            if i == len(self.exact) - 1 and prefix and not pattern.search(key):
-                pattern = self.begun_last
-            spans.update(m.span() for m in _between(pattern, key, start, end))
-        return sorted(spans)
+                return [pattern], True
+        if prefix and not self.exact[-1].search(key):
+            return [*self.exact[:-1], self.begun_last], False
+        return self.exact, False
 
-    def anchor(self, key: str, prefix: bool) -> int:
-        """Where an excerpt centres: the first phrase (its last syllable whole, else begun),
-        else the first mark."""
-        phrase = self.phrase_whole.search(key) or self.phrase_begun.search(key)
+    def spans(self, key: str, patterns: tuple[list[re.Pattern], bool], start: int = 0,
+              end: int | None = None) -> list[tuple[int, int]]:
+        """The spans ``patterns`` (``Marks.patterns``) mark, only those starting from ``start``
+        to before ``end``: searched there alone."""
+        end = len(key) if end is None else end
+        found, phrase = patterns
         if phrase:
-            return phrase.start()
-        starts = []
-        for i, pattern in enumerate(self.exact):
-            found = pattern.search(key)
-            if found is None and i == len(self.exact) - 1 and prefix:
-                found = self.begun_last.search(key)
-            if found is not None:
-                starts.append(found.start())
-        return min(starts, default=0)
+            return sorted({m.span(g) for m in _between(found[0], key, start, end) for g in range(1, self.groups + 1)})
+        return sorted({m.span() for pattern in found for m in _between(pattern, key, start, end)})
+
+    def anchor(self, key: str, patterns: tuple[list[re.Pattern], bool], prefix: bool) -> int:
+        """Where an excerpt centres: the first phrase (its last syllable whole, else begun,
+        even where only whole syllables are marked), else the first mark."""
+        found, phrase = patterns
+        # ``patterns`` searched the phrases already: only a begun one it did not mark is left.
+        first = found[0].search(key) if phrase else (None if prefix else self.phrase_begun.search(key))
+        if first:
+            return first.start()
+        return min((m.start() for pattern in found if (m := pattern.search(key))), default=0)
 
 
 def _between(pattern: re.Pattern, key: str, start: int, end: int):
@@ -283,7 +281,10 @@ def _spans(key: str, terms: list[str], prefix: bool = True) -> list[tuple[int, i
     syllable, the last one marking the syllable it begins only where the text nowhere holds it
     whole (so "da" marks "Đa", and "dẫn" only when there is no "Đa" to mark). Without
     ``prefix`` (the document matched the last syllable whole) only whole syllables."""
-    return _marks(tuple(terms)).spans(key, prefix) if terms else []
+    if not terms:
+        return []
+    marks = _marks(tuple(terms))
+    return marks.spans(key, marks.patterns(key, prefix))
 
 
 def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
@@ -307,7 +308,8 @@ def snippet(text: str, terms: list[str], *, width: int = 220, prefix: bool = Tru
         return mark_safe("")  # noqa: S308 - empty
     key = _mark_map(text)
     marks = _marks(tuple(terms)) if terms else None
-    anchor = marks.anchor(key, prefix) if marks else 0
+    patterns = marks.patterns(key, prefix) if marks else None
+    anchor = marks.anchor(key, patterns, prefix) if marks else 0
     start = 0
     if anchor > width // 3:
         start = text.rfind(" ", 0, anchor - width // 3) + 1
@@ -315,7 +317,7 @@ def snippet(text: str, terms: list[str], *, width: int = 220, prefix: bool = Tru
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
-    spans = marks.spans(key, prefix, start, end) if marks else []
+    spans = marks.spans(key, patterns, start, end) if marks else []
     before = "… " if start > 0 else ""
     after = " …" if end < len(text) else ""
     return mark_safe(before + _marked(text, spans, start, end) + after)  # noqa: S308 - escaped in _marked
