@@ -1,7 +1,8 @@
 """PostgreSQL's finder of search candidates: hand-written statements over the ``document``
 tsvector, its GIN index and the pairs index (``pages`` 0012, with the weeks of 0013), each
-deciding inside itself between a bounded walk of the newest posts (or weeks) and the indexes. ``pages.search`` calls it with its
-limits (``Limits``), read at each call so that tests can narrow them."""
+deciding inside itself between a bounded walk of the newest posts (or weeks) and the indexes.
+``pages.search`` calls it with its limits (``Limits``), read at each call so that tests can
+narrow them."""
 
 from __future__ import annotations
 
@@ -95,6 +96,12 @@ def _tsquery(kind: str, groups: list[Group]) -> str:
     return " | ".join(f"({p})" for p in parts)
 
 
+def _pairs_match(tsquery: str) -> str:
+    """A row of the pairs index (``pages`` 0012) matching ``tsquery``, an SQL expression: the
+    index's own expression, so the index answers it."""
+    return f"array_to_tsvector(string_to_array(s.pair_key, ' ')) @@ {tsquery}"
+
+
 def _pairs_tsquery(groups: list[Group]) -> str:
     # Lexemes quoted: a pair holds "_", and the terms are [a-z0-9]+, so nothing typed escapes.
     parts = []
@@ -132,7 +139,7 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
         row_match, row_params = _phrase_match(groups)
     by_pairs = kind == "phrase" and all(len(terms) > 1 for terms, _prefix in groups)
     if by_pairs:
-        gin_match, pairs = "array_to_tsvector(string_to_array(s.pair_key, ' ')) @@ %s::tsquery", [_pairs_tsquery(groups)]
+        gin_match, pairs = _pairs_match("%s::tsquery"), [_pairs_tsquery(groups)]
         if all(len(terms) == 2 for terms, _prefix in groups):
             window_size = limits.phrase_window
     query = _tsquery(kind, groups)
@@ -214,7 +221,7 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
             CROSS JOIN LATERAL (
                 SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM (
                     SELECT s.post_id, s.published_at, s.title_key, s.body_key FROM pages_postsearch s
-                    WHERE {gin_match.replace("%s::tsquery", "(%s::tsquery && ('w' || w.n)::tsquery)")} OFFSET 0) s
+                    WHERE {_pairs_match("(%s::tsquery && ('w' || w.n)::tsquery)")} OFFSET 0) s
                 JOIN pages_post p ON p.id = s.post_id AND p.live_revision_id IS NOT NULL
                 WHERE s.published_at <= %s AND {row_match}
                 ORDER BY s.published_at DESC, s.post_id DESC
@@ -266,14 +273,17 @@ def _with_sample(statement: tuple[str, list], filters: SearchFilters, limits: Li
     window, window_params = _window(search_scope(filters), timezone.now())
     sql = f"""WITH sampled AS MATERIALIZED (
             SELECT s.* FROM ({window}) w
-            CROSS JOIN LATERAL (SELECT s.* FROM pages_postsearch s WHERE s.post_id = w.id OFFSET 0) s)
+            CROSS JOIN LATERAL (
+                -- What a sample's match and filters read (``_statement``), not the pairs.
+                SELECT s.post_id, s.published_at, s.topic_id, s.title_key, s.body_key, s.document
+                FROM pages_postsearch s WHERE s.post_id = w.id OFFSET 0) s)
         SELECT * FROM ({statement[0]}) found"""  # noqa: S608 - fixed fragments
     return sql, [*window_params(limits.sample), *statement[1]]
 
 
 def _phrase_match(groups: list[Group], alias: str = "s") -> tuple[str, list[str]]:
     """A row holding one of the phrases, tested on its keys as the ranker tests them
-    (``search_rank._Ranker.holds_phrase``): " dai doan ket" in " <title>  <body> ", where two
+    (``search_rank._Ranker.rank``): " dai doan ket" in " <title>  <body> ", where two
     spaces keep a phrase from running from the title into the body."""
     needles = [" " + " ".join(terms) + ("" if prefix else " ") for terms, prefix in groups]
     test = f"strpos(' ' || {alias}.title_key || '  ' || {alias}.body_key || ' ', %s) > 0"
