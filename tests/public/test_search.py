@@ -421,7 +421,27 @@ def test_a_whole_phrase_walked_a_week_at_a_time_finds_the_newest(pages, monkeypa
     withdrawn = phrases[1]
     Post = type(withdrawn)
     Post.objects.filter(pk=withdrawn.pk).update(live_revision=None)  # the index row left behind
+    statements = []
+    if connection.vendor == "postgresql":
+        from pages import search_postgres
+
+        fetch = search_postgres._fetch
+        monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params: statements.append((sql, params)) or fetch(sql, params))
     ids, ranks, capped = search.ranked_ids(query, SearchFilters())
     assert ids == [p.pk for p in phrases if p != withdrawn][:4]
     assert capped
     assert {r.tier for r in ranks.values()} == {search_rank.PHRASE}
+    if statements:
+        # The weeks were walked (the answer would be the same from the whole index alone).
+        [(sql, params)] = statements
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+        walked = [node for node in _plan_nodes(plan[0]["Plan"]) if node.get("Function Name") == "generate_series"]
+        assert walked and walked[0]["Actual Loops"] >= 1 and walked[0]["Actual Rows"] >= 1
+
+
+def _plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
