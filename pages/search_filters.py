@@ -25,7 +25,9 @@ class SearchFilters:
     date_to: datetime.date | None = None
 
 
-Candidate = tuple[int, datetime.datetime, str, str]  # post_id, published_at, title_key, body_key
+#: post_id, published_at, title_key, body_key. A ``body_key`` of ``None``: the finder knows the
+#: row holds the query's whole phrase, and did not send its body (``pages.search_postgres``).
+Candidate = tuple[int, datetime.datetime, str, str | None]
 
 
 def date_bounds(filters: SearchFilters) -> tuple[datetime.datetime | None, datetime.datetime | None]:

@@ -165,9 +165,13 @@ class _Ranker:
                 return Rank(ALL_PREFIX if len(found) == n else MOST_PREFIX, n - len(found), field, _spread(found))
         return None
 
-    def rank(self, title_key: str, body_key: str) -> Rank | None:
+    def rank(self, title_key: str, body_key: str | None) -> Rank | None:
         """The rank of a document by its keys, ``index_key`` text (migration 0012 rewrote the
-        rows an early backfill had written with punctuation)."""
+        rows an early backfill had written with punctuation). A ``body_key`` of ``None`` says
+        the document holds the query's whole phrase (its finder checked): only the title can
+        tell where."""
+        if body_key is None:
+            return Rank(PHRASE, 0, 0 if self.phrase in f" {title_key} " else 1, self.n)
         in_title = self.field(f" {title_key} ", 0)
         if in_title is not None and in_title.tier == PHRASE:
             return in_title  # nothing in the body can rank higher

@@ -408,12 +408,20 @@ def test_a_whole_phrase_walked_a_week_at_a_time_finds_the_newest(pages, monkeypa
     monkeypatch.setattr(search, "CANDIDATES", 4)
     monkeypatch.setattr(search, "SAMPLE", 3)
     monkeypatch.setattr(search, "WEEKS", weeks)
-    # Three a week for four weeks, newest first: days 0, 2, 4, then 7, 9, 11, ...; created
-    # oldest first (SQLite's FTS5 path takes the newest by id).
-    phrases = [live(pages["hanoi" if i % 2 else "dongda"], f"Ngày hội đại đoàn kết số {i}",
-                    days_ago=7 * (i // 3) + 2 * (i % 3)) for i in reversed(range(12))][::-1]
-    # Later this week (halfway to its end): in the week walked first, and not yet public.
+    # Three in each of the newest four weeks (the present one begun), newest first, whatever
+    # the day: its sample is the newest weeks. Created oldest first (SQLite's FTS5 path takes
+    # the newest by id).
     now = timezone.now()
+    began = search_rank.week_number(now) * search_rank.WEEK
+
+    def moment(week: int, k: int) -> datetime.datetime:
+        if week == 0:
+            return now - datetime.timedelta(seconds=(now.timestamp() - began) * (k + 1) / 4)
+        return datetime.datetime.fromtimestamp(began - search_rank.WEEK * week + search_rank.WEEK * (3 - k) / 4, datetime.UTC)
+
+    phrases = [publish_post(make_post(pages["hanoi" if i % 2 else "dongda"], f"Ngày hội đại đoàn kết số {i}"),
+                            at=moment(i // 3, i % 3)) for i in reversed(range(12))][::-1]
+    # Later this week (halfway to its end): in the week walked first, and not yet public.
     week_ends = (search_rank.week_number(now) + 1) * search_rank.WEEK
     later = now + datetime.timedelta(seconds=(week_ends - now.timestamp()) / 2)
     scheduled = publish_post(make_post(pages["vanmieu"], "Ngày hội đại đoàn kết sắp tới"), at=later)
@@ -434,11 +442,56 @@ def test_a_whole_phrase_walked_a_week_at_a_time_finds_the_newest(pages, monkeypa
     if statements:
         # The weeks were walked (the answer would be the same from the whole index alone).
         [(sql, params)] = statements
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
-            plan = cursor.fetchone()[0]
-        walked = [node for node in _plan_nodes(plan[0]["Plan"]) if node.get("Function Name") == "generate_series"]
-        assert walked and walked[0]["Actual Loops"] >= 1 and walked[0]["Actual Rows"] >= 1
+        assert _weeks_walked(sql, params) >= 1
+
+
+def test_a_walk_of_the_weeks_checks_a_longer_phrase_on_its_keys(pages, monkeypatch):
+    """The pairs of "đại đoàn kết" in the newest posts, but apart ("đại đoàn viên", "đoàn kết"):
+    the walk finds them by their pairs and must not count them as the phrase; the older posts
+    holding it whole come first, all of phrase rank."""
+    monkeypatch.setattr(search, "CANDIDATES", 4)
+    monkeypatch.setattr(search, "SAMPLE", 3)
+    whole = [live(pages["dongda"], f"Ngày hội đại đoàn kết số {i}", days_ago=3 + i) for i in reversed(range(4))][::-1]
+    apart = [live(pages["hanoi"], f"Đại đoàn viên và tinh thần đoàn kết số {i}", days_ago=i) for i in reversed(range(3))]
+    assert all("dai_doan" in p and "doan_ket" in p for p in PostSearch.objects.filter(
+        post__in=apart).values_list("pair_key", flat=True))
+    ids, ranks, capped = search.ranked_ids("đại đoàn kết", SearchFilters())
+    assert ids == [p.pk for p in whole]
+    assert capped
+    assert {r.tier for r in ranks.values()} == {search_rank.PHRASE}
+
+
+def test_a_whole_phrase_rare_in_its_newest_weeks_is_not_walked(pages, monkeypatch, postgres_only):
+    """One match in the newest two weeks, where the walk of three needs half of 6 × 2 / 3: the
+    weeks are not walked (26 lookups in vain for a rare phrase), the whole index answers, and
+    finds the old ones."""
+    monkeypatch.setattr(search, "CANDIDATES", 6)
+    monkeypatch.setattr(search, "WEEKS", 3)
+    from pages import search_postgres
+
+    monkeypatch.setattr(search_postgres, "SAMPLE_WEEKS", 2)
+    phrases = [live(pages["dongda"], f"Ngày hội đại đoàn kết số {i}", days_ago=days)
+               for i, days in enumerate([300, 250, 200, 150, 100, 50, 1])][::-1]
+    statements = []
+    fetch = search_postgres._fetch
+    monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params: statements.append((sql, params)) or fetch(sql, params))
+    ids, _ranks, capped = search.ranked_ids("đoàn kết", SearchFilters())
+    assert ids == [p.pk for p in phrases[:6]]
+    assert capped
+    [(sql, params)] = statements
+    assert _weeks_walked(sql, params) == 0
+
+
+def _weeks_walked(sql: str, params: list) -> int:
+    """How many weeks the walk's own lookups read (``search_postgres``'s ``probe``), not its
+    sample's."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    probes = [node for node in _plan_nodes(plan[0]["Plan"]) if node.get("Subplan Name") == "CTE probe"]
+    assert probes, "no walk in the statement"
+    return sum(node["Actual Rows"] * node["Actual Loops"] for probe in probes for node in _plan_nodes(probe)
+               if node.get("Function Name") == "generate_series")
 
 
 def _plan_nodes(node):
