@@ -27,6 +27,7 @@ from orgunits.models import OrgUnit
 from orgunits.reorganise.history import unit_predecessors
 from orgunits.services import resolve_redirect
 from vietfront.escaping import json_for_script
+from vietfront.precompiled import Precompiled
 from vietfront.text import nfc, vi_slugify
 
 from .cache import public_cache, site_wide
@@ -321,13 +322,22 @@ def _scope_unit(value: str) -> OrgUnit | None:
     a name typed without it ("Quận Đống Đa") when exactly one unit bears it."""
     if not value:
         return None
-    unit = OrgUnit.objects.filter(path=value.strip("/")).first()
+    unit = _unit_at(value.strip("/"))
     if unit is not None or "/" in value:
         return unit
     named = search_units(value, limit=2)
     if len(named) == 1 or (named and named[0]["key"] == " ".join(query_terms(value))):
-        return OrgUnit.objects.filter(path=named[0]["path"]).first()
+        return _unit_at(named[0]["path"])
     return None
+
+
+#: A unit by its path, compiled once: building the query cost 0.7 of its 0.95 ms, on every
+#: search narrowed to a unit.
+_UNIT_AT = Precompiled(lambda *, path: OrgUnit.objects.filter(path=path).order_by("pk")[:1])
+
+
+def _unit_at(path: str) -> OrgUnit | None:
+    return next(iter(_UNIT_AT.list(path=path)), None)
 
 
 def _search_filters(params) -> tuple[SearchFilters, dict, list[str]]:

@@ -55,6 +55,14 @@ def test_unit_rows_are_the_plain_querysets_rows(tree, pages, with_children):
         assert [_snapshot(u, *related) for u in compiled] == [_snapshot(u, *related) for u in plain]
 
 
+def test_a_search_scopes_unit_is_the_plain_querysets(tree):
+    from pages import views
+
+    for unit in (tree.central, tree.hanoi, tree.dongda, tree.vanmieu):
+        assert _snapshot(views._unit_at(unit.path)) == _snapshot(OrgUnit.objects.filter(path=unit.path).first())
+    assert views._unit_at("ha-noi/khong-co") is None
+
+
 def test_post_rows_are_the_plain_querysets_rows(tree, published):
     now = timezone.now()
     related = ("live_revision", "live_revision.topic", "live_revision.cover", "unit")
