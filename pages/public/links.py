@@ -57,3 +57,15 @@ def post_href(unit_path: str, slug: str) -> str:
 def topic_href(slug: str, unit_path: str = "") -> str:
     """A topic within a unit's subtree, or nationwide at the root."""
     return _build("topic", unit_path, slug) if unit_path else _build("central_topic", slug=slug)
+
+
+def fixed_href(name: str) -> str:
+    """``reverse(name)`` for a pattern that takes no arguments, once per script prefix and
+    URLconf: every public page links home, the directory, the search, the feeds (eight in the
+    header and footer, ~23 µs each through ``{% url %}``)."""
+    return _fixed(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@lru_cache(maxsize=256)
+def _fixed(name: str, prefix: str, urlconf: str) -> str:
+    return reverse(name)

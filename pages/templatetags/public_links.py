@@ -1,5 +1,6 @@
-"""``{{ post|post_href }}``, ``{% unit_items units %}``, ``{% topic_items topics unit.path %}``:
-the public links of ``pages.public.links``, for templates that show many of them."""
+"""``{{ post|post_href }}``, ``{% unit_items units %}``, ``{% topic_items topics unit.path %}``,
+``{% fixed_url 'public:home' %}``: the public links of ``pages.public.links``, for templates
+that show many of them, or on every page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from pages.public.selectors import active_page
 from vietfront.escaping import escaped as _e
 
 register = template.Library()
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """``{% url name %}`` for a pattern without arguments, reversed once (``links.fixed_href``)."""
+    return links.fixed_href(name)
 
 
 @register.filter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from pages.public.links import post_href, topic_href, unit_href
+from pages.public.links import fixed_href, post_href, topic_href, unit_href
 
 pytestmark = pytest.mark.django_db
 
@@ -33,5 +33,23 @@ def test_links_follow_the_script_prefix(posts, tree):
     set_script_prefix("/mttq/")
     try:
         assert unit_href(tree.hanoi.path) == "/mttq/ha-noi/" == tree.hanoi.get_absolute_url()
+        assert fixed_href("public:search") == "/mttq/tim-kiem/" == reverse("public:search")
     finally:
         set_script_prefix("/")
+    assert fixed_href("public:search") == "/tim-kiem/"
+
+
+@pytest.mark.parametrize("name", ["public:home", "public:directory", "public:central_archive", "public:search",
+                                  "public:central_feed_rss_all", "sitemap-index"])
+def test_fixed_links_are_the_resolvers(name):
+    assert fixed_href(name) == reverse(name)
+    with pytest.raises(NoReverseMatch):
+        fixed_href("public:khong-co")
+
+
+def test_the_page_chrome_links_through_the_fixed_links(client, posts):
+    html = client.get(reverse("public:search") + "?q=dong+da").content.decode()
+    for name in ("public:home", "public:directory", "public:central_archive", "public:central_feed_rss_all",
+                 "sitemap-index"):
+        assert f'href="{reverse(name)}"' in html
+    assert f'action="{reverse("public:search")}"' in html
