@@ -34,6 +34,7 @@ from .cache import public_cache, site_wide
 from .documents import CONTENT_TYPES
 from .models import Tag
 from .og_image import open_graph_image
+from .public import links
 from .public.selectors import (
     UnitContext,
     attach_renditions,
@@ -337,7 +338,7 @@ _UNIT_AT = Precompiled(lambda *, path: OrgUnit.objects.filter(path=path).order_b
 
 
 def _unit_at(path: str) -> OrgUnit | None:
-    return next(iter(_UNIT_AT.list(path=path)), None)
+    return next(iter(_UNIT_AT.list(path=path)), None) if links.is_unit_path(path) else None
 
 
 def _search_filters(params) -> tuple[SearchFilters, dict, list[str]]:

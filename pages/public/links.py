@@ -29,10 +29,20 @@ def _cached_patterns(prefix: str, urlconf: str) -> dict[str, str]:
     }
 
 
-def _patterns() -> dict[str, str]:
+def _resolver_key() -> tuple[str, str]:
     # Keyed like Django's own resolver caches: by script prefix and URLconf (tests and the
     # benchmark swap ``ROOT_URLCONF``).
-    return _cached_patterns(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
+
+
+def _patterns() -> dict[str, str]:
+    return _cached_patterns(*_resolver_key())
+
+
+def is_unit_path(value: str) -> bool:
+    """Whether ``value`` could be a unit's path: slugs of ``[a-z0-9-]`` (or the centre's empty
+    one). Anything else names no unit, and is not worth a query (a NUL byte fails one)."""
+    return value == "" or bool(_SAFE.match(value))
 
 
 def _build(name: str, path: str = "", slug: str = "") -> str:
@@ -63,7 +73,7 @@ def fixed_href(name: str) -> str:
     """``reverse(name)`` for a pattern that takes no arguments, once per script prefix and
     URLconf: every public page links home, the directory, the search, the feeds (eight in the
     header and footer, ~23 µs each through ``{% url %}``)."""
-    return _fixed(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return _fixed(name, *_resolver_key())
 
 
 @lru_cache(maxsize=256)

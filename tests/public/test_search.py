@@ -161,6 +161,8 @@ def test_a_rare_word_in_a_district_is_found_when_the_window_is_skipped(pages, tr
     ("params", "message"),
     [
         ({"don-vi": "ha-noi/khong-co"}, "Không có đơn vị có đường dẫn “ha-noi/khong-co”."),
+        # No path holds a NUL byte (PostgreSQL refuses one in a query: this was a 500).
+        ({"don-vi": "ha-noi/khong-co\x00"}, "Không có đơn vị có đường dẫn “ha-noi/khong-co\x00”."),
         ({"tu": "31/12/2024"}, "Từ ngày không phải là ngày hợp lệ"),
         ({"den": "2024-13-45"}, "Đến ngày không phải là ngày hợp lệ"),
         # The last and first days a date can hold: their bounds in local time would overflow.
@@ -180,6 +182,17 @@ def test_a_filter_that_cannot_be_honoured_is_reported_not_dropped(client, posts,
     assert "tổng kết cuộc vận" not in html
     if "don-vi" in params:
         assert f'name="don-vi" value="{params["don-vi"]}"' in html
+
+
+def test_a_unit_typed_with_a_stray_byte_is_found_by_its_name(client, posts, tree):
+    """"ha-noi" and a NUL byte is no path (no query is made with it), but names Hà Nội: the
+    search is narrowed to it, and the form shows its path."""
+    response = client.get(reverse("public:search"), {"q": "dong da", "don-vi": "ha-noi\x00"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'role="alert"' not in html
+    assert f'name="don-vi" value="{tree.hanoi.path}"' in html
+    assert "Chỉ tìm trong Thành phố Hà Nội" in html
 
 
 def test_search_within_a_known_unit_keeps_its_path_and_narrows(client, posts, tree):
