@@ -468,10 +468,20 @@ def test_a_walk_of_the_weeks_checks_a_longer_phrase_on_its_keys(pages, monkeypat
     apart = [live(pages["hanoi"], f"Đại đoàn viên và tinh thần đoàn kết số {i}", days_ago=i) for i in reversed(range(3))]
     assert all("dai_doan" in p and "doan_ket" in p for p in PostSearch.objects.filter(
         post__in=apart).values_list("pair_key", flat=True))
+    statements = []
+    if connection.vendor == "postgresql":
+        from pages import search_postgres
+
+        fetch = search_postgres._fetch
+        monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params: statements.append((sql, params)) or fetch(sql, params))
     ids, ranks, capped = search.ranked_ids("đại đoàn kết", SearchFilters())
     assert ids == [p.pk for p in whole]
     assert capped
     assert {r.tier for r in ranks.values()} == {search_rank.PHRASE}
+    if statements:
+        # Through the walk, where the check is (the whole index checks them too).
+        [(sql, params)] = statements
+        assert _weeks_walked(sql, params) >= 1
 
 
 def test_a_whole_phrase_rare_in_its_newest_weeks_is_not_walked(pages, monkeypatch, postgres_only):
