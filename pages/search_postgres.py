@@ -218,6 +218,7 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
     probe_params = [*window_params(window_size), *row_params, *extra_params, limits.candidates]
     sample = f"SELECT count(*) >= %s AS likely FROM sampled s WHERE {row_match}{extra}"  # noqa: S608 - fixed fragments
     sample_params = [sample_needed, *row_params, *extra_params]
+    first_weeks, first_params = "", []
     if by_pairs and unit is None and not extra and not any(prefix for _terms, prefix in groups):
         # A whole phrase country-wide: its pairs and each week's token meet in the pairs index,
         # the newest week first (``week_token``), and the walk stops at the last candidate: a
@@ -243,17 +244,20 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
                 ORDER BY s.published_at DESC, s.post_id DESC
             ) m"""  # noqa: S608 - fixed fragments
 
-        def weeks_params(oldest: int) -> list:
-            return [newest, oldest, *pairs, now, *checked_params]
+        def weeks_params(first: int, last: int) -> list:
+            return [first, last, *pairs, now, *checked_params]
 
-        probe = f"{weeks} WHERE (SELECT likely FROM sample) LIMIT %s"  # noqa: S608 - fixed fragments
-        probe_params = [*weeks_params(newest - limits.weeks + 1), limits.candidates]
+        # The sample's weeks are read once: the walk goes on from the week before them.
+        first_weeks = f"first_weeks AS MATERIALIZED ({weeks}),"  # noqa: S608 - fixed fragments
+        first_params = weeks_params(newest, newest - sampled_weeks + 1)
+        probe = f"""SELECT * FROM (SELECT * FROM first_weeks UNION ALL {weeks}) m
+            WHERE (SELECT likely FROM sample) LIMIT %s"""  # noqa: S608 - fixed fragments
+        probe_params = [*weeks_params(newest - sampled_weeks, newest - limits.weeks + 1), limits.candidates]
         # As the window's sample: half the share of matches the walk needs, in its first weeks.
-        sample = f"SELECT count(*) >= %s AS likely FROM ({weeks}) x"  # noqa: S608 - fixed fragments
-        sample_params = [math.ceil(limits.candidates * sampled_weeks / limits.weeks / 2),
-                         *weeks_params(newest - sampled_weeks + 1)]
+        sample = "SELECT count(*) >= %s AS likely FROM first_weeks"
+        sample_params = [math.ceil(limits.candidates * sampled_weeks / limits.weeks / 2)]
     sql = f"""
-        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q),
+        WITH q AS MATERIALIZED (SELECT to_tsquery('simple', %s) AS q), {first_weeks}
         sample AS MATERIALIZED ({sample}),
         probe AS MATERIALIZED ({probe}),
         enough AS MATERIALIZED (
@@ -268,7 +272,7 @@ def _statement(kind: str, groups: list[Group], filters: SearchFilters, limits: L
         )
         SELECT post_id, published_at, title_key, {"NULL::text AS body_key" if bodiless else "body_key"} FROM candidates"""  # noqa: S608 - fixed fragments; values bound; the tsquery holds [a-z0-9] terms
     return sql, [
-        query, *sample_params,
+        query, *first_params, *sample_params,
         *probe_params, limits.candidates, *whole_params,
         *gin_params, limits.candidates,
     ]
