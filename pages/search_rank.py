@@ -18,13 +18,13 @@ the ``LIKE`` fallback answer in the same order.
 from __future__ import annotations
 
 import datetime
+import html
 import math
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import combinations, pairwise
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from vietfront.text import search_key, strip_marks
@@ -292,6 +292,9 @@ def _spans(key: str, terms: list[str], prefix: bool = True) -> list[tuple[int, i
 
 
 def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
+    # ``html.escape`` is what Django's ``escape`` calls, without its lazy-string wrapper: a
+    # third of a snippet's time, for pieces that are plain ``str`` slices anyway.
+    escape = html.escape
     out, pos = [], start
     for s, e in spans:
         if s < pos or s >= end:
