@@ -495,7 +495,8 @@ class PostSearch(models.Model):
     FTS5 table kept in step by triggers, by 0010. The model declares neither; an SQLite without
     FTS5 searches the keys with ``LIKE``. ``pair_key`` holds the keys' neighbouring syllables
     (``index_pairs``) and the week of ``published_at`` (``week_token``, since 0013), indexed on
-    PostgreSQL by 0012 for phrases of common words.
+    PostgreSQL by 0012 for phrases of common words. Since 0014 the columns a search reads row by
+    row stay in the row on PostgreSQL (``STORAGE MAIN``, lz4) and the pairs leave it first.
     """
 
     post = models.OneToOneField(Post, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
