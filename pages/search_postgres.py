@@ -36,7 +36,7 @@ class Limits(NamedTuple):
 
 def candidates(kind: str, groups: list[Group], filters: SearchFilters, limits: Limits) -> list[Candidate]:
     """PostgreSQL, one statement (``_statement``): the newest ``limits.candidates`` matches."""
-    return _fetch(*_with_sample(_statement(kind, groups, filters, limits), filters, limits))
+    return _fetch(*_with_sample(_statement(kind, groups, filters, limits), filters, limits), filters)
 
 
 def phrase_then_every(phrase: list[Group], every: list[Group], filters: SearchFilters, limits: Limits
@@ -55,7 +55,8 @@ def phrase_then_every(phrase: list[Group], every: list[Group], filters: SearchFi
         SELECT p.*, true FROM p UNION ALL
         SELECT e.*, false FROM ({every_sql}) e
         WHERE (SELECT count(*) FROM p WHERE p.body_key IS NULL OR {whole_row}) < %s"""  # noqa: S608 - fixed fragments
-    rows = _fetch(*_with_sample((sql, [*phrase_params, *every_params, *whole_params, limits.candidates]), filters, limits))
+    rows = _fetch(*_with_sample((sql, [*phrase_params, *every_params, *whole_params, limits.candidates]), filters, limits),
+                  filters)
     return [row[:4] for row in rows if row[4]], [row[:4] for row in rows if not row[4]]
 
 
@@ -317,8 +318,14 @@ def _phrase_match(groups: list[Group], alias: str = "s") -> tuple[str, list[str]
     return "(" + " OR ".join([test] * len(needles)) + ")", needles
 
 
-def _fetch(sql: str, params: list) -> list[Candidate]:
-    """The rows of a hand-written candidates statement, prepared on PostgreSQL."""
+def _fetch(sql: str, params: list, filters: SearchFilters) -> list[Candidate]:
+    """The rows of a hand-written candidates statement, prepared on PostgreSQL; within a unit
+    by its generic plan even where statements are not kept prepared (``fetchall_generic``)."""
     with connection.cursor() as cursor:
-        statement(sql, len(params)).execute(cursor, params)
-        return [tuple(row) for row in cursor.fetchall()]
+        prepared = statement(sql, len(params))
+        if search_scope(filters) is None:
+            prepared.execute(cursor, params)
+            rows = cursor.fetchall()
+        else:
+            rows = prepared.fetchall_generic(cursor, params)
+        return [tuple(row) for row in rows]

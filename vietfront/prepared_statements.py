@@ -24,9 +24,11 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import uuid
 from functools import lru_cache
 
 from django.conf import settings
+from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -69,6 +71,31 @@ class Statement:
             cursor.execute(f"/* {self.logged_sql} */ {self.execute_sql}", params)
         else:
             cursor.execute(self.execute_sql, params)
+
+    def fetchall_generic(self, cursor, params: list) -> list[tuple]:  # noqa: ANN001 - a Django cursor
+        """The statement's rows, run as ``execute`` runs it; and where statements cannot be kept
+        prepared (behind a pooler, ``DB_PREPARED_STATEMENTS=0``) still by its generic plan:
+        prepared, executed and deallocated in one transaction, which a pooler in transaction
+        mode keeps on one server connection, under a name of its own (should an error skip the
+        ``DEALLOCATE``, what is left there cannot collide with another statement).
+
+        For statements whose plan made with their values is far worse than the generic one: the
+        search within a unit, whose pairs the planner then checks row by row on every post of
+        the subtree (74 ms in Hà Nội, against 11 planned once a search this way and ~9 kept
+        prepared; ``docs/PERFORMANCE.md``)."""
+        connection = cursor.db
+        if connection.vendor != "postgresql" or getattr(settings, "VIETFRONT_PREPARED_STATEMENTS", True):
+            self.execute(cursor, params)
+            return cursor.fetchall()
+        name = f"vf_once_{uuid.uuid4().hex}"
+        with transaction.atomic(using=connection.alias):
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan; "
+                           + self.prepare_sql.replace(f"PREPARE {self.name} ", f"PREPARE {name} ", 1))
+            cursor.execute(self.execute_sql.replace(f"EXECUTE {self.name}", f"EXECUTE {name}", 1), params)
+            rows = cursor.fetchall()
+            # The setting back to the session's, should this run inside a longer transaction.
+            cursor.execute(f"DEALLOCATE {name}; SET LOCAL plan_cache_mode = DEFAULT")
+        return rows
 
     def _usable(self, connection) -> bool:  # noqa: ANN001
         return (connection.vendor == "postgresql" and self.name not in _refused

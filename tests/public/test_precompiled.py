@@ -169,6 +169,47 @@ def test_prepared_statements_can_be_turned_off(postgres_only, settings, tree, pu
     assert next(iter(query._compiled.values())).statement.name not in _prepared_names()
 
 
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+def test_behind_a_pooler_a_statement_can_still_run_by_its_generic_plan(postgres_only, settings):
+    """``fetchall_generic`` with statements off: prepared under a name of its own, run by the
+    generic plan and deallocated, in one transaction; the session's plan mode left as it was."""
+    settings.VIETFRONT_PREPARED_STATEMENTS = False
+    statement = Statement("SELECT %s::int + 1", 1)
+    mode = _plan_cache_mode()
+    with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
+        assert statement.fetchall_generic(cursor, [41]) == [(42,)]
+    sql = [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert sql[0].startswith("SET LOCAL plan_cache_mode = force_generic_plan; PREPARE vf_once_")
+    name = sql[0].split("PREPARE ")[1].split()[0]
+    assert sql[1:] == [f"EXECUTE {name}(41)", f"DEALLOCATE {name}; SET LOCAL plan_cache_mode = DEFAULT"]
+    assert not {n for n in _prepared_names() if n.startswith("vf_once_")}
+    assert _plan_cache_mode() == mode
+
+
+def test_behind_a_pooler_a_failed_run_does_not_stop_the_next(postgres_only, settings):
+    """An error between PREPARE and DEALLOCATE leaves the statement on the server connection;
+    the next run's own name cannot collide with it."""
+    settings.VIETFRONT_PREPARED_STATEMENTS = False
+    statement = Statement("SELECT 10 / %s::int", 1)
+    with connection.cursor() as cursor:
+        with pytest.raises(Exception, match="division by zero"):
+            statement.fetchall_generic(cursor, [0])
+        assert statement.fetchall_generic(cursor, [5]) == [(2,)]
+    assert OrgUnit.objects.exists() is not None  # the surrounding transaction still usable
+
+
+def test_with_statements_kept_prepared_the_generic_run_is_the_prepared_one(postgres_only, tree, published):
+    statement = Statement("SELECT count(*) FROM pages_post WHERE unit_id = %s", 1)
+    with connection.cursor() as cursor:
+        assert statement.fetchall_generic(cursor, [tree.hanoi.pk]) == [(Post.objects.filter(unit=tree.hanoi).count(),)]
+    assert statement.name in _prepared_names()
+
+
 def test_a_refused_prepare_runs_plain_and_leaves_the_transaction_usable(postgres_only, tree, caplog):
     statement = Statement("SELECT %s + %s", 2)  # unknown + unknown: PostgreSQL cannot choose the operator
     with connection.cursor() as cursor:

@@ -53,6 +53,28 @@ def test_filters_subtree_topic_and_dates(posts, tree, topic):
     assert "Phường Văn Miếu trao quà cho hộ nghèo" not in titles(older)
 
 
+@pytest.mark.postgres
+def test_behind_a_pooler_a_search_in_a_unit_still_runs_by_its_generic_plan(posts, tree, settings, postgres_only):
+    """With statements not kept prepared (``DB_PREPARED_STATEMENTS=0``) a search within a unit
+    is prepared for itself and deallocated (the plan made with a unit's ids checked the pairs of
+    every post of a province one by one: 74 ms); a country-wide one runs plain. Both find what
+    they find with statements kept prepared."""
+    from django.test.utils import CaptureQueriesContext
+
+    in_unit, country, queries = SearchFilters(unit=tree.dongda), SearchFilters(), ("dong da", "ha noi")
+    expected_in_unit = {q: titles(search_posts(q, in_unit)) for q in queries}
+    expected_country = {q: titles(search_posts(q, country)) for q in queries}
+    assert expected_in_unit != expected_country and expected_in_unit["dong da"]
+    settings.VIETFRONT_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as unit_queries:
+        assert {q: titles(search_posts(q, in_unit)) for q in queries} == expected_in_unit
+    with CaptureQueriesContext(connection) as country_queries:
+        assert {q: titles(search_posts(q, country)) for q in queries} == expected_country
+    generic = "SET LOCAL plan_cache_mode = force_generic_plan; PREPARE vf_once_"
+    assert sum(q["sql"].startswith(generic) for q in unit_queries) == 2  # one statement a search
+    assert not any("PREPARE" in q["sql"] for q in country_queries)
+
+
 def test_drafts_and_working_copies_are_not_searchable(posts):
     assert search_posts("bi mat", SearchFilters()) == []
     post = posts["phucxa"]
@@ -447,7 +469,7 @@ def test_a_whole_phrase_walked_a_week_at_a_time_finds_the_newest(pages, monkeypa
         from pages import search_postgres
 
         fetch = search_postgres._fetch
-        monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params: statements.append((sql, params)) or fetch(sql, params))
+        monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params, filters: statements.append((sql, params)) or fetch(sql, params, filters))
     ids, ranks, capped = search.ranked_ids(query, SearchFilters())
     assert ids == [p.pk for p in phrases if p != withdrawn][:4]
     assert capped
@@ -473,7 +495,7 @@ def test_a_walk_of_the_weeks_checks_a_longer_phrase_on_its_keys(pages, monkeypat
         from pages import search_postgres
 
         fetch = search_postgres._fetch
-        monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params: statements.append((sql, params)) or fetch(sql, params))
+        monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params, filters: statements.append((sql, params)) or fetch(sql, params, filters))
     ids, ranks, capped = search.ranked_ids("đại đoàn kết", SearchFilters())
     assert ids == [p.pk for p in whole]
     assert capped
@@ -497,7 +519,7 @@ def test_a_whole_phrase_rare_in_its_newest_weeks_is_not_walked(pages, monkeypatc
                for i, days in enumerate([300, 250, 200, 150, 100, 50, 1])][::-1]
     statements = []
     fetch = search_postgres._fetch
-    monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params: statements.append((sql, params)) or fetch(sql, params))
+    monkeypatch.setattr(search_postgres, "_fetch", lambda sql, params, filters: statements.append((sql, params)) or fetch(sql, params, filters))
     ids, _ranks, capped = search.ranked_ids("đoàn kết", SearchFilters())
     assert ids == [p.pk for p in phrases[:6]]
     assert capped
