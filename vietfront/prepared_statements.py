@@ -47,11 +47,18 @@ class Statement:
         self.sql = sql
         self.name = f"vf_stmt_{next(_numbers)}"
         numbers = itertools.count(1)
-        self.prepare_sql = "PREPARE {} AS {}".format(
-            self.name, re.sub(r"%%|%s", lambda m: "%" if m.group(0) == "%%" else f"${next(numbers)}", sql))
+        self._numbered = re.sub(r"%%|%s", lambda m: "%" if m.group(0) == "%%" else f"${next(numbers)}", sql)
+        self._arguments = f"({', '.join(['%s'] * param_count)})" if param_count else ""
+        self.prepare_sql = self._prepare_as(self.name)
         # In a comment its placeholders must not count as the driver's (``%%`` prints ``%``).
         self.logged_sql = sql.replace("*/", "* /").replace("%", "%%")
-        self.execute_sql = f"EXECUTE {self.name}" + (f"({', '.join(['%s'] * param_count)})" if param_count else "")
+        self.execute_sql = self._execute_as(self.name)
+
+    def _prepare_as(self, name: str) -> str:
+        return f"PREPARE {name} AS {self._numbered}"
+
+    def _execute_as(self, name: str) -> str:
+        return f"EXECUTE {name}{self._arguments}"
 
     def execute(self, cursor, params: list) -> None:  # noqa: ANN001 - a Django cursor
         """Run the statement on ``cursor``, prepared if it can be."""
@@ -89,9 +96,8 @@ class Statement:
             return cursor.fetchall()
         name = f"vf_once_{uuid.uuid4().hex}"
         with transaction.atomic(using=connection.alias):
-            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan; "
-                           + self.prepare_sql.replace(f"PREPARE {self.name} ", f"PREPARE {name} ", 1))
-            cursor.execute(self.execute_sql.replace(f"EXECUTE {self.name}", f"EXECUTE {name}", 1), params)
+            cursor.execute(f"SET LOCAL plan_cache_mode = force_generic_plan; {self._prepare_as(name)}")
+            cursor.execute(self._execute_as(name), params)
             rows = cursor.fetchall()
             # The setting back to the session's, should this run inside a longer transaction.
             cursor.execute(f"DEALLOCATE {name}; SET LOCAL plan_cache_mode = DEFAULT")

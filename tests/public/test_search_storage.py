@@ -20,8 +20,8 @@ from .conftest import live
 pytestmark = pytest.mark.postgres
 
 WORDS = ("đoàn kết toàn dân xây dựng đời sống văn hóa khu dân cư mặt trận tổ quốc việt nam hội nghị "
-             "nhân dân phường xã huyện tỉnh thành phố cán bộ đảng viên an sinh xã hội người nghèo quà tết "
-             "học sinh giúp đỡ vận động quỹ vì người nghèo bầu cử đại biểu giám sát phản biện")
+         "nhân dân phường xã huyện tỉnh thành phố cán bộ đảng viên an sinh xã hội người nghèo quà tết "
+         "học sinh giúp đỡ vận động quỹ vì người nghèo bầu cử đại biểu giám sát phản biện")
 SYLLABLES = WORDS.split()
 
 
